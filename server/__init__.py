@@ -1,0 +1,1 @@
+"""The policykg web service (SPARQL endpoint and linked-data pages)."""
