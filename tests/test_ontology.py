@@ -92,3 +92,10 @@ def test_bind_prefixes_binds_pkg_to_the_fixed_vocabulary_namespace():
     bound = dict(graph.namespaces())
     assert str(bound["pkg"]) == PKG_IRI
     assert all(str(bound[p]) == iri for p, iri in PREFIXES.items())
+
+
+def test_ontology_readme_documents_every_minted_term(ontology):
+    readme = (ONTOLOGY.parent / "README.md").read_text(encoding="utf-8")
+    terms = minted_terms(ontology)
+    assert terms
+    assert [t for t in terms if f"`pkg:{t[len(PKG_IRI):]}`" not in readme] == []
