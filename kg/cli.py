@@ -39,6 +39,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kg {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Build the knowledge graph from the article: normalise, extract, link, check with SHACL, write store and dumps."""
+
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kg.build import DEFAULT_BASE
+from kg.cli import EXIT_NONCONFORMING, EXIT_OK, UsageError
+from kg.paths import ARTICLE, BUILD
+
+
+def add_arguments(parser) -> None:
+    """Options of `kg build`."""
+    parser.add_argument("input", nargs="?", type=Path, default=ARTICLE, help="the article (UTF-8 text); default: the bundled one")
+    parser.add_argument("--out", type=Path, default=BUILD, help="output folder for store/ and dumps/ (default: build/)")
+    parser.add_argument("--base", default=DEFAULT_BASE, help=f"base IRI of the data (default: {DEFAULT_BASE})")
+    parser.add_argument("--build-time", type=_timestamp, default=None,
+                        help="ISO 8601 time recorded for the build (default: SOURCE_DATE_EPOCH, else the last commit's time)")
+
+
+def _timestamp(value: str) -> datetime:
+    stamp = datetime.fromisoformat(value)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def summary(result) -> str:
+    """Counts per class, repairs and defects, for the terminal."""
+    plan = result.article.plan
+    tasks = sum(len(area.tasks) for area in plan.areas)
+    repairs = Counter(r.kind for r in result.text.repairs)
+    lines = [
+        f"plan: {plan.title}",
+        f"  1 plan · {len(plan.issuers)} issuing agencies · {len(plan.goals)} goals + 1 aim · {len(plan.areas)} task areas · "
+        f"{tasks} tasks · {len(plan.measures)} measures · {len(result.article.claims)} claims",
+        "  repairs: " + ", ".join(f"{count} {kind}" for kind, count in sorted(repairs.items())),
+        f"  unrepaired characters kept as '?': {len(result.text.unrepaired)}",
+        f"  source defects: {len(result.article.defects)} "
+        + "; ".join(f"{d.kind} at {d.area_number}.{d.position}" for d in result.article.defects),
+        f"  SHACL: conforms ({sum(r.severity == 'Warning' for r in result.validation.results)} warnings)",
+        f"  store: {result.store}",
+        f"  dumps: {len(result.dumps)} files in {result.dumps[0].parent if result.dumps else '-'}",
+    ]
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    """Run the pipeline; exit 1 with the report when the graph does not conform, 2 on bad input."""
+    from kg.pipeline import InputError, NonConforming, build
+
+    try:
+        result = build(input_path=args.input, out_dir=args.out, base=args.base, build_time=args.build_time)
+    except InputError as error:
+        raise UsageError(str(error)) from None
+    except NonConforming as failure:
+        print(failure.validation.text(), file=sys.stderr)
+        print("kg build: the graph does not conform to the shapes; nothing was written", file=sys.stderr)
+        return EXIT_NONCONFORMING
+    print(summary(result))
+    return EXIT_OK

@@ -1,0 +1,33 @@
+"""Shared fixtures, chained text → article → built (a full build into a temporary folder)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kg.paths import ARTICLE
+
+BUILD_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def article_text():
+    """The bundled article, normalised."""
+    from kg.normalize import normalize
+
+    return normalize(ARTICLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def extracted(article_text):
+    """The bundled article, extracted."""
+    from kg.extract import extract
+
+    return extract(article_text, slug="east-west-st-2022")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """A full build (store and dumps) of the bundled article into a temporary folder, at a fixed build time."""
+    from kg.pipeline import build
+
+    return build(out_dir=tmp_path_factory.mktemp("build"), build_time=BUILD_TIME)
