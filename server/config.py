@@ -1,0 +1,55 @@
+"""Configuration keys with their defaults; each can be set as a KG_<KEY> environment variable.
+
+Environment values are parsed as JSON when they can be (KG_ROW_CAP=500, KG_CACHE=false,
+KG_SERVICE_ALLOWLIST='["https://query.wikidata.org/sparql"]'); list keys also take a
+space-separated string.
+"""
+
+from kg.paths import STORE
+
+DEFAULTS = {
+    # The built Oxigraph store, opened read-only (`kg build` writes it).
+    "STORE": str(STORE),
+    # RDF files to serve instead of STORE (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML), loaded
+    # into a fresh on-disk store; quad formats keep their named graphs, each triple file becomes the
+    # named graph <file:///absolute/path>. The default graph of queries is still the union of all graphs.
+    "DATA": [],
+    # Base IRI of the dataset (for the service description and linked-data pages).
+    "BASE_IRI": "https://policykg.example/",
+    # Query time limit in seconds; requests may lower it with timeout=, never raise it.
+    "QUERY_TIMEOUT": 10.0,
+    # Most rows (SELECT) or triples (CONSTRUCT/DESCRIBE) in one answer; requests may lower it with max-rows=.
+    "ROW_CAP": 10_000,
+    # Largest request body in bytes (form or direct POST); gunicorn limits the GET request line to 8190.
+    "MAX_CONTENT_LENGTH": 1 << 20,
+    # Query worker processes per server process (each holds the store; a timed-out one is killed).
+    "EXECUTORS": 2,
+    # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
+    "IN_MEMORY": True,
+    # Seconds a new worker may take to open (and copy) the store.
+    "WORKER_START_TIMEOUT": 120.0,
+    # SPARQL Update is accepted only with "Authorization: Bearer <this token>"; None = read-only.
+    # With a token, the store is opened writable by one worker: run a single server process.
+    "UPDATE_TOKEN": None,
+    # Remote endpoints SERVICE (and, with the token, LOAD) may name; exact IRIs. Empty = no outbound requests.
+    "SERVICE_ALLOWLIST": [],
+    # Access-Control-Allow-Origin for the read-only API ("*" = any origin; "" = no CORS headers).
+    "CORS_ORIGINS": "*",
+    # In-process result cache (bytes of answers kept per server process); CACHE=false switches it off.
+    "CACHE": True,
+    "CACHE_BYTES": 64 << 20,
+    # Cache-Control max-age (seconds) on answers; ETags make revalidation cheap after that.
+    "CACHE_MAX_AGE": 300,
+    # One JSON line per request on the "server.access" logger.
+    "ACCESS_LOG": True,
+}
+
+LIST_KEYS = ("DATA", "SERVICE_ALLOWLIST")
+
+
+def normalise(config) -> None:
+    """Accept space-separated strings for list keys (convenient in shells and env files)."""
+    for key in LIST_KEYS:
+        value = config.get(key)
+        if isinstance(value, str):
+            config[key] = value.split()

@@ -1,0 +1,22 @@
+"""Prometheus metrics (prometheus-client), shared by every blueprint; multi-process aware under gunicorn."""
+
+import os
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+REQUESTS = Counter("kg_http_requests_total", "HTTP requests answered", ["method", "endpoint", "status"])
+LATENCY = Histogram("kg_http_request_seconds", "Time to answer a request", ["endpoint"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+ERRORS = Counter("kg_http_errors_total", "Answers with a 4xx or 5xx status", ["status"])
+TIMEOUTS = Counter("kg_query_timeouts_total", "Queries stopped at their time limit (worker killed)")
+CACHE = Counter("kg_result_cache_total", "Result cache lookups", ["outcome"])
+
+
+def exposition() -> bytes:
+    """The text format; with PROMETHEUS_MULTIPROC_DIR set (kg serve does), summed over all processes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)

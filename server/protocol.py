@@ -1,0 +1,117 @@
+"""SPARQL 1.1 Protocol: turns an HTTP request into one query or update operation, or refuses it."""
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from flask import Request
+from werkzeug.datastructures import MultiDict
+
+from server.errors import BadRequest, UnsupportedMediaType
+
+FORM = "application/x-www-form-urlencoded"
+QUERY = "application/sparql-query"
+UPDATE = "application/sparql-update"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One query or update with its protocol dataset and options."""
+
+    kind: str  # "query" or "update"
+    text: str
+    default_graphs: tuple[str, ...] | None  # None: the query's own FROM, else the union of all graphs
+    named_graphs: tuple[str, ...] | None
+    params: MultiDict
+
+
+def _utf8_only(request: Request) -> None:
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"charset {charset} is not supported; send UTF-8")
+
+
+def _body_text(request: Request) -> str:
+    try:
+        return request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"the body is not valid UTF-8 ({error.reason} at byte {error.start})") from None
+
+
+def _form(request: Request) -> MultiDict:
+    """Form fields decoded strictly as UTF-8 (Werkzeug would silently replace bad bytes)."""
+    body = _body_text(request)
+    try:
+        return MultiDict(parse_qsl(body, keep_blank_values=True, encoding="utf-8", errors="strict"))
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"a form field is not valid UTF-8 ({error.reason})") from None
+
+
+def _one(params: MultiDict, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{len(values)} '{name}' parameters; send exactly one")
+    return values[0] if values else None
+
+
+def _dataset(params: MultiDict, kind: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """Protocol dataset: when either list is given, both replace the query's FROM / FROM NAMED."""
+    if kind == "update":
+        if params.getlist("using-graph-uri") or params.getlist("using-named-graph-uri"):
+            raise BadRequest("using-graph-uri / using-named-graph-uri are not supported; use USING in the update")
+        return None, None
+    default, named = params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+    if not default and not named:
+        return None, None
+    return tuple(default), tuple(named)
+
+
+def parse(request: Request) -> Operation | None:
+    """The operation in `request`; None for a GET with neither query nor update (service description)."""
+    if request.method in ("GET", "HEAD"):
+        params = request.args
+        if "update" in params:
+            raise BadRequest("SPARQL Update must be sent with POST")
+        text = _one(params, "query")
+        if text is None:
+            return None
+        kind = "query"
+    elif request.method == "POST":
+        mimetype = request.mimetype
+        if mimetype == FORM:
+            _utf8_only(request)
+            params = MultiDict(request.args)
+            params.update(_form(request))
+            query, update = _one(params, "query"), _one(params, "update")
+            if query is not None and update is not None:
+                raise BadRequest("both 'query' and 'update' given; send one operation")
+            if query is None and update is None:
+                raise BadRequest("the form has no 'query' or 'update' field")
+            kind, text = ("query", query) if query is not None else ("update", update)
+        elif mimetype in (QUERY, UPDATE):
+            _utf8_only(request)
+            params = request.args
+            kind = "query" if mimetype == QUERY else "update"
+            if kind in params or ("update" if kind == "query" else "query") in params:
+                raise BadRequest(f"a {mimetype} body and a query/update parameter: send one operation")
+            text = _body_text(request)
+        else:
+            shown = mimetype or "none"
+            raise UnsupportedMediaType(f"POST body of type {shown}; use {FORM}, {QUERY} or {UPDATE}")
+    else:
+        raise BadRequest(f"method {request.method}")  # routing answers 405 before this
+    default, named = _dataset(params, kind)
+    return Operation(kind, text, default, named, params)
+
+
+def lowered(params: MultiDict, name: str, ceiling: float, cast=float) -> float:
+    """A per-request limit (timeout=, max-rows=): may lower the server's ceiling, never raise it."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return ceiling
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise BadRequest(f"{name}={raw!r} is not a number") from None
+    if value < 0 or (cast is float and value == 0):
+        raise BadRequest(f"{name} must be positive")
+    return min(value, ceiling)

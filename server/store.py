@@ -1,0 +1,89 @@
+"""Which store the server serves: the built one, or RDF files loaded into a fresh on-disk store."""
+
+import gc
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+# Formats `--data` accepts, by file extension; triple formats go to a named graph per file.
+DATA_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
+                ".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML,
+                ".owl": ox.RdfFormat.RDF_XML}
+QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG, ox.RdfFormat.JSON_LD}
+
+
+@dataclass(frozen=True)
+class Served:
+    """The store a server serves: its path, a version for ETags, and how workers open it."""
+
+    path: str
+    version: str
+    writable: bool = False
+    tmp: object = None  # keeps a TemporaryDirectory alive as long as the app
+
+    def spec(self, *, in_memory: bool) -> dict:
+        """The picklable description a worker process opens the store from."""
+        return {"path": self.path, "in_memory": in_memory and not self.writable, "writable": self.writable}
+
+
+def graph_for(path: Path) -> ox.NamedNode:
+    """The named graph a plain triple file is loaded into: the file's own file:// IRI."""
+    return ox.NamedNode(path.resolve().as_uri())
+
+
+def _digest(items) -> str:
+    sha = hashlib.sha256()
+    for item in items:
+        sha.update(repr(item).encode())
+    return sha.hexdigest()[:16]
+
+
+def store_version(path: Path) -> str:
+    """A fingerprint of the on-disk store (names, sizes, mtimes): any rebuild changes it."""
+    entries = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(path).iterdir() if p.is_file())
+    return _digest(entries)
+
+
+def load_files(files: list[str | Path], *, writable: bool = False) -> Served:
+    """Load RDF files into a new on-disk store in a temporary directory (named graphs kept)."""
+    tmp = tempfile.TemporaryDirectory(prefix="kg-data-")
+    path = Path(tmp.name) / "store"
+    store = ox.Store(str(path))
+    digests = []
+    for name in files:
+        file = Path(name)
+        fmt = DATA_FORMATS.get(file.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"{file}: unknown RDF file extension (known: {', '.join(sorted(DATA_FORMATS))})")
+        if not file.is_file():
+            raise ValueError(f"{file}: no such file")
+        target = None if fmt in QUAD_FORMATS else graph_for(file)
+        store.bulk_load(path=str(file), format=fmt, to_graph=target, base_iri=file.resolve().as_uri())
+        digests.append((str(file.resolve()), hashlib.sha256(file.read_bytes()).hexdigest()))
+    store.flush()
+    del store
+    gc.collect()  # the RocksDB lock goes only when the Store object is freed
+    return Served(str(path), _digest(digests), writable=writable, tmp=tmp)
+
+
+def open_built(path: str | Path, *, writable: bool = False) -> Served:
+    """The store written by `kg build`."""
+    path = Path(path)
+    if not (path / "CURRENT").is_file():
+        raise FileNotFoundError(f"{path}: no Oxigraph store here (run `kg build`)")
+    return Served(str(path), store_version(path), writable=writable)
+
+
+def served_from_config(config) -> Served:
+    """DATA (a list of files) wins over STORE (a built store directory)."""
+    data = config.get("DATA")
+    if isinstance(data, str):
+        data = data.split(os.pathsep) if data else []
+    writable = bool(config.get("UPDATE_TOKEN"))
+    if data:
+        return load_files(data, writable=writable)
+    return open_built(config["STORE"], writable=writable)

@@ -1,0 +1,142 @@
+"""The query worker: a child process that holds the store and runs one query at a time.
+
+It exists so that a runaway query can be stopped: pyoxigraph cannot cancel a query and releases the
+GIL while evaluating, so the only way to free the CPU at the time limit is to kill the process.
+Messages in: (op, text, default_graph, named_graphs, results_format, rdf_format, row_cap).
+Messages out: ("ready", triples) once; per request ("ok", meta) then byte chunks then b"", or
+("error", kind, message).
+"""
+
+import io
+import itertools
+import sys
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+CHUNK = 64 * 1024
+
+
+def open_store(path: str, *, in_memory: bool, writable: bool) -> ox.Store:
+    """The on-disk store read-only, or copied into memory (several times faster on scans), or writable."""
+    if writable:
+        return ox.Store(path)
+    disk = ox.Store.read_only(path)
+    if not in_memory:
+        return disk
+    memory = ox.Store()
+    memory.load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
+    return memory
+
+
+def _graphs(iris):
+    """Protocol graph IRIs as pyoxigraph terms (None keeps the store's own dataset)."""
+    return None if iris is None else [ox.NamedNode(iri) for iri in iris]
+
+
+class _RowBound(io.RawIOBase):
+    """A sink that counts an upper bound of result rows as bytes arrive, and stops past `cap`."""
+
+    MARKERS = {"JSON": b"},{", "XML": b"<result>", "CSV": b"\n", "TSV": b"\n"}
+
+    def __init__(self, fmt: str, cap: int):
+        self.marker, self.cap, self.parts, self.count, self.tail = self.MARKERS[fmt], cap, [], 0, b""
+        # CSV/TSV: the header line is not a row; JSON: n rows have n-1 separators.
+        self.count = -1 if fmt in ("CSV", "TSV") else (1 if fmt == "JSON" else 0)
+
+    def writable(self):
+        return True
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        # The marker may straddle two writes: count it in the joint tail + head.
+        joint = self.tail + data[: len(self.marker) - 1]
+        self.count += data.count(self.marker) + joint.count(self.marker)
+        self.tail = data[-(len(self.marker) - 1):] if len(self.marker) > 1 else b""
+        if self.count > self.cap:
+            raise OverflowError("row cap")
+        self.parts.append(data)
+        return len(data)
+
+
+def _select(store: ox.Store, run, fmt: str, cap: int) -> tuple[bytes, bool]:
+    """SELECT answer serialised by pyoxigraph, cut to `cap` rows; returns (body, truncated)."""
+    sink = _RowBound(fmt, cap)
+    try:
+        run().serialize(sink, format=getattr(ox.QueryResultsFormat, fmt))
+        return b"".join(sink.parts), False
+    except OverflowError:
+        pass
+    # Possibly over the cap (the bound counts markers, which literals may also contain): run again,
+    # take cap + 1 rows, and let pyoxigraph re-serialise them from TSV (TSV terms are lossless).
+    solutions = run()
+    variables = solutions.variables
+    lines = ["\t".join(str(v) for v in variables)]
+    rows = list(itertools.islice(solutions, cap + 1))
+    for row in rows[:cap]:
+        lines.append("\t".join("" if row[v] is None else str(row[v]) for v in variables))
+    capped = ox.parse_query_results(("\n".join(lines) + "\n").encode(), format=ox.QueryResultsFormat.TSV)
+    return capped.serialize(format=getattr(ox.QueryResultsFormat, fmt)), len(rows) > cap
+
+
+def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
+    """Run one request against `store`; returns (meta, body). Raises SyntaxError/OSError/ValueError."""
+    op, text, default_graph, named_graphs, results_fmt, rdf_fmt, cap = request
+    if op == "update":
+        store.update(text)
+        return {"kind": "update"}, b""
+    options = {"default_graph": _graphs(default_graph), "named_graphs": _graphs(named_graphs)}
+    if default_graph is None:
+        options = {"use_default_graph_as_union": True, "named_graphs": options["named_graphs"]}
+
+    def run():
+        return store.query(text, **options)
+
+    results = run()
+    if isinstance(results, ox.QueryBoolean):
+        kind, fmt = "boolean", results_fmt
+    elif isinstance(results, ox.QuerySolutions):
+        kind, fmt = "solutions", results_fmt
+    else:
+        kind, fmt = "graph", rdf_fmt
+    if fmt is None:
+        return {"kind": kind, "format": None}, b""
+    if kind == "boolean":
+        return {"kind": kind, "format": fmt, "rows": 1}, results.serialize(format=getattr(ox.QueryResultsFormat, fmt))
+    if kind == "solutions":
+        del results  # _select runs the query itself, so it can run it again when over the cap
+        body, truncated = _select(store, run, fmt, cap)
+        return {"kind": kind, "format": fmt, "truncated": truncated}, body
+    triples = list(itertools.islice(results, cap + 1))
+    body = ox.serialize(triples[:cap], format=getattr(ox.RdfFormat, fmt))
+    return {"kind": kind, "format": fmt, "truncated": len(triples) > cap, "rows": min(len(triples), cap)}, body
+
+
+def main(conn, path: str, in_memory: bool, writable: bool) -> None:
+    """Process entry point: open the store, then answer requests until the pipe closes."""
+    store = open_store(path, in_memory=in_memory, writable=writable)
+    conn.send(("ready", len(store)))
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        try:
+            meta, body = answer(store, request)
+        except SyntaxError as error:
+            conn.send(("error", "syntax", str(error)))
+            continue
+        except (OSError, ValueError, RuntimeError, TypeError) as error:
+            conn.send(("error", "evaluation", f"{type(error).__name__}: {error}"))
+            continue
+        meta["bytes"] = len(body)
+        conn.send(("ok", meta))
+        view = memoryview(body)
+        for start in range(0, len(body), CHUNK):
+            conn.send_bytes(view[start : start + CHUNK])
+        conn.send_bytes(b"")
+
+
+if __name__ == "__main__":
+    fd, store_path, memory, write = sys.argv[1:5]
+    main(Connection(int(fd)), store_path, memory == "1", write == "1")
