@@ -1,0 +1,188 @@
+"""Article dataclasses → an rdflib Dataset on the Oxigraph store: ontology, facts and provenance graphs."""
+
+from datetime import datetime
+from functools import lru_cache
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDFS, SDO, SKOS, TIME, XSD
+
+from kg import iris
+from kg.iris import (  # noqa: F401  (re-exported: kg.build is where others look for the IRI functions)
+    DEFAULT_BASE,
+    aim_iri,
+    area_iri,
+    article_iri,
+    build_iri,
+    claim_iri,
+    context_iri,
+    defect_iri,
+    goal_iri,
+    graph_iri,
+    measure_iri,
+    mention_iri,
+    org_iri,
+    period_iri,
+    plan_iri,
+    raw_iri,
+    region_iri,
+    repair_iri,
+    software_iri,
+    span_iri,
+    task_area_iri,
+    task_iri,
+    year_iri,
+)
+from kg.labels import english_labels, names
+from kg.model import Article, Mention, Plan, TaskArea
+from kg.namespace import ELI, PKG, bind_prefixes
+from kg.normalize import Text
+from kg.paths import ONTOLOGY
+from kg.provenance import provenance_triples
+from kg.triples import Triples
+
+MENTION_CLASS = {"agency": PKG.Agency, "region": PKG.Region, "area": PKG.NamedArea, "macro-region": PKG.MacroRegion}
+
+
+@lru_cache(maxsize=1)
+def ontology() -> Graph:
+    """The ontology file, parsed once."""
+    return Graph().parse(ONTOLOGY, format="turtle")
+
+
+@lru_cache(maxsize=64)
+def _types(cls: URIRef) -> tuple[URIRef, ...]:
+    """A class and all its named superclasses, so that SPARQL users of ORG, ELI or schema.org need no reasoner."""
+    return tuple(sorted(c for c in ontology().transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)))
+
+
+def build_dataset(article: Article, text: Text, *, base: str = DEFAULT_BASE, build_time: datetime,
+                  input_sha256: str) -> Dataset:
+    """The ontology, kg and provenance graphs of one article; the same input gives the same triples."""
+    if build_time.tzinfo is None:
+        raise ValueError("build_time must be timezone-aware")
+    dataset = bind_prefixes(Dataset(store="Oxigraph", default_union=True))
+    dataset.graph(graph_iri(base, "ontology")).parse(ONTOLOGY, format="turtle")
+    facts = fact_triples(article, base=base)
+    provenance = provenance_triples(article, text, base=base, build_time=build_time, input_sha256=input_sha256)
+    for name, triples in (("kg", facts), ("provenance", provenance)):
+        graph = dataset.graph(graph_iri(base, name))
+        graph.addN((s, p, o, graph) for s, p, o in sorted(triples))
+    return dataset
+
+
+def fact_triples(article: Article, *, base: str = DEFAULT_BASE) -> set[tuple]:
+    """What the article says, as triples for the kg graph (no spans: those are provenance)."""
+    out = Triples(base, english_labels())
+    plan = article.plan
+    p = iris.plan_iri(base, article.slug)
+    _plan(out, p, plan, base, article.slug)
+    for area in plan.areas:
+        _task_area(out, p, area, base, article.slug)
+    news, n = article.news, iris.article_iri(base, article.slug)
+    out.typed(n, PKG.NewsItem, _types(PKG.NewsItem))
+    out.label(n, news.title)
+    out.add(n, SDO.headline, Literal(news.title, lang="zh"))
+    out.add(n, SDO.datePublished, Literal(news.published.isoformat(), datatype=XSD.dateTime))
+    out.add(n, SDO.inLanguage, Literal("zh-CN"))
+    out.add(n, SDO.abstract, Literal(news.lede.quote, lang="zh"))
+    out.add(n, PKG.byline, Literal(news.author, lang="zh"))
+    out.add(n, PKG.siteName, Literal(news.site, lang="zh"))
+    out.add(n, PKG.statedSource, _place_or_agency(out, news.source, base))
+    out.add(n, PKG.reports, p)
+    for number, claim in enumerate(article.claims, start=1):
+        c = iris.claim_iri(base, article.slug, number)
+        out.typed(c, PKG.Claim, _types(PKG.Claim))
+        out.label(c, claim.text)
+        out.add(c, PKG.attachedTo, iris.task_iri(base, article.slug, *claim.task))
+        _mentions(out, c, claim.mentions, base)
+    return out.triples
+
+
+def _plan(out: Triples, p: URIRef, plan: Plan, base: str, slug: str) -> None:
+    out.typed(p, PKG.Plan, _types(PKG.Plan))
+    out.label(p, plan.title)
+    out.add(p, ELI.title, Literal(plan.title, lang="zh"))
+    out.add(p, PKG.shortName, Literal(plan.short_name, lang="zh"))
+    for issuer in plan.issuers:
+        out.add(p, ELI.passed_by, _place_or_agency(out, issuer, base))
+    out.add(p, PKG.statedIssuerCount, Literal(plan.issuer_count_stated))
+    out.add(p, PKG.statedAreaCount, Literal(plan.areas_stated))
+    out.add(p, PKG.targetYear, Literal(str(plan.target_year), datatype=XSD.gYear))
+    if plan.outlook is not None:
+        out.add(p, DCTERMS.description, Literal(plan.outlook.quote, lang="zh"))
+    period = iris.period_iri(base, plan.period_start, plan.period_end)
+    out.add(p, PKG.period, period)
+    out.typed(period, TIME.Interval)
+    out.label(period, f"{plan.period_start}—{plan.period_end}年", en=f"{plan.period_start}–{plan.period_end}")
+    out.add(period, SKOS.altLabel, Literal(f"“{plan.period_name}”时期", lang="zh"))
+    for relation, year in ((TIME.hasBeginning, plan.period_start), (TIME.hasEnd, plan.period_end)):
+        instant = iris.year_iri(base, year)
+        out.add(period, relation, instant)
+        out.typed(instant, TIME.Instant)
+        out.label(instant, f"{year}年", en=str(year))
+        out.add(instant, TIME.inXSDgYear, Literal(str(year), datatype=XSD.gYear))
+    aim = iris.aim_iri(base, slug)
+    out.add(p, PKG.aim, aim)
+    out.typed(aim, PKG.Aim, _types(PKG.Aim))
+    out.label(aim, plan.aim)
+    for goal in plan.goals:
+        g = iris.goal_iri(base, slug, goal.number)
+        out.add(p, PKG.goal, g)
+        out.typed(g, PKG.Goal, _types(PKG.Goal))
+        out.label(g, goal.text)
+        out.add(g, PKG.ordinal, Literal(goal.number))
+        out.add(g, PKG.targetYear, Literal(str(goal.target_year), datatype=XSD.gYear))
+        out.add(g, PKG.supports, aim)
+        _mentions(out, g, goal.mentions, base)
+    for measure in plan.measures:
+        m = iris.measure_iri(base, slug, measure.number)
+        out.add(p, PKG.measure, m)
+        out.typed(m, PKG.Measure, _types(PKG.Measure))
+        out.label(m, measure.text)
+        out.add(m, PKG.ordinal, Literal(measure.number))
+
+
+def _task_area(out: Triples, p: URIRef, area: TaskArea, base: str, slug: str) -> None:
+    a = iris.task_area_iri(base, slug, area.number)
+    out.add(p, PKG.taskArea, a)
+    out.typed(a, PKG.TaskArea, _types(PKG.TaskArea))
+    out.label(a, area.short_name or area.headline)
+    out.add(a, PKG.ordinal, Literal(area.number))
+    if area.short_name:
+        out.add(a, PKG.shortName, Literal(area.short_name, lang="zh"))
+    out.add(a, PKG.headline, Literal(area.headline, lang="zh"))
+    for region in area.regions:
+        out.add(a, PKG.targetsRegion, _place_or_agency(out, region, base))
+    _mentions(out, a, area.mentions, base)
+    for task in area.tasks:
+        t = iris.task_iri(base, slug, task.area_number, task.number)
+        out.add(a, PKG.task, t)
+        out.typed(t, PKG.Task, _types(PKG.Task))
+        out.label(t, task.text)
+        out.add(t, PKG.ordinal, Literal(task.number))
+        _mentions(out, t, task.mentions, base)
+
+
+def _mentions(out: Triples, subject: URIRef, mentions: tuple[Mention, ...], base: str) -> None:
+    for mention in mentions:
+        out.add(subject, PKG.mentions, _place_or_agency(out, mention, base))
+
+
+def _place_or_agency(out: Triples, mention: Mention, base: str) -> URIRef:
+    """The resource a mention denotes, described once from the gazetteer: type, names, level."""
+    iri = mention_iri(base, mention)
+    curated = names(mention.kind, mention.key)
+    out.typed(iri, MENTION_CLASS[mention.kind], _types(MENTION_CLASS[mention.kind]))
+    out.label(iri, curated.zh, en=curated.en)
+    for alias in curated.aliases:
+        out.add(iri, SKOS.altLabel, Literal(alias, lang="zh"))
+    if curated.acronym:
+        out.add(iri, SKOS.altLabel, Literal(curated.acronym, lang="en"))
+    if mention.kind == "region":
+        out.add(iri, PKG.divisionCode, Literal(mention.key))
+        level = PKG.ProvinceLevel if mention.key.endswith("0000") else (
+            PKG.PrefectureLevel if mention.key.endswith("00") else PKG.CountyLevel)
+        out.add(iri, PKG.adminLevel, level)
+    return iri
+
+
