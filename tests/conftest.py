@@ -31,3 +31,15 @@ def built(tmp_path_factory):
     from kg.pipeline import build
 
     return build(out_dir=tmp_path_factory.mktemp("build"), build_time=BUILD_TIME)
+
+
+@pytest.fixture(scope="session")
+def assembled():
+    """(text, article, dataset) of the bundled article before the SHACL gate, at a fixed build time; nothing written."""
+    from kg.pipeline import assemble
+
+    return assemble(build_time=BUILD_TIME)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-snapshots", action="store_true", help="rewrite tests/data/snapshots/ from a fresh build")
