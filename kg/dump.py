@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.oxi import Data, to_quads
+from kg.oxi import Data, normalised, to_quads
 from kg.prefixes import prefixes
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -126,7 +126,7 @@ def _graph(quads: list[ox.Quad], name: str) -> list[ox.Quad]:
 def write_dumps(dataset: Data, out_dir: Path, *, base: str) -> list[Path]:
     """Write kg.ttl/.nt/.jsonld (facts graph), policykg.trig/.nq (all but meta), context.jsonld and .gz twins."""
     out_dir = Path(out_dir)
-    quads = to_quads(dataset)
+    quads = normalised(dataset)
     facts = canonical(_graph(quads, f"{base}graph/kg"))
     published = canonical([q for q in quads if q.graph_name != ox.NamedNode(f"{base}graph/meta")])
     published.sort(key=_order)
@@ -147,7 +147,11 @@ def write_dumps(dataset: Data, out_dir: Path, *, base: str) -> list[Path]:
 
 
 def write_description(meta: Data, out_dir: Path, *, base: str) -> list[Path]:
-    """Write the meta graph (VoID/DCAT) as void.ttl and its gzip twin."""
+    """Write the meta graph (VoID/DCAT) as void.ttl and its gzip twin.
+
+    Not passed through an Oxigraph store: the store would turn dcat:byteSize's xsd:nonNegativeInteger (which
+    DCAT-AP requires) into xsd:integer. describe() is deterministic, so the file is reproducible all the same.
+    """
     data = turtle(to_quads(meta), base=base)
     return [atomic_write(Path(out_dir) / "void.ttl", data), atomic_write(Path(out_dir) / "void.ttl.gz", gzip_bytes(data))]
 

@@ -42,6 +42,14 @@ def to_quads(data: Data) -> list[ox.Quad]:
     return list(data)
 
 
+def normalised(data: Data) -> list[ox.Quad]:
+    """The quads as an Oxigraph store holds them (canonical lexical forms: "+00:00" becomes "Z"), so that dumps
+    written from a fresh build and from the built store are byte-identical."""
+    store = ox.Store()  # in memory
+    store.bulk_extend(to_quads(data))
+    return list(store.quads_for_pattern(None, None, None))
+
+
 def _rdflib_term(term) -> rdflib.term.Node:
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)

@@ -1,0 +1,220 @@
+"""The meta graph: a DCAT 3 catalogue of the dumps and the SPARQL service, with VoID statistics per named graph.
+
+It describes files (size, checksum), so it is made after the dumps are written and is never inside them.
+IRIs minted here: {base}id/catalog, {base}id/dataset/policykg (+ /distribution/{file}, /graph/{name}),
+{base}id/service/sparql, {base}id/publisher/policykg, {base}id/dataset/external/{host}.
+"""
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
+
+from kg.dump import sha256
+from kg.oxi import Data, to_quads
+
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "http://www.iana.org/assignments/media-types/"
+
+# The data's licence: CC BY 4.0 (attribution, reuse allowed), named by the EU authority table DCAT-AP prefers.
+LICENCE = URIRef(f"{EU}licence/CC_BY_4_0")
+LANGUAGES = (URIRef(f"{EU}language/ZHO"), URIRef(f"{EU}language/ENG"))
+SPATIAL = URIRef(f"{EU}country/CHN")
+# file name suffix → (IANA media type, EU file-type authority code, name of the syntax)
+MEDIA = {
+    ".ttl": ("text/turtle", "RDF_TURTLE", "Turtle"),
+    ".nt": ("application/n-triples", "RDF_N_TRIPLES", "N-Triples"),
+    ".jsonld": ("application/ld+json", "JSON_LD", "JSON-LD"),
+    ".trig": ("application/trig", "RDF_TRIG", "TriG"),
+    ".nq": ("application/n-quads", "RDF_N_QUADS", "N-Quads"),
+}
+TITLES = {
+    "kg": ("知识图谱事实（{fmt}）", "Knowledge graph facts ({fmt})"),
+    "policykg": ("全部命名图（{fmt}）", "All named graphs ({fmt})"),
+}
+GRAPH_TITLES = {
+    "ontology": ("本体", "ontology"),
+    "kg": ("事实", "facts"),
+    "provenance": ("来源：文本片段、修复、缺陷与构建", "provenance: text spans, repairs, defects and the build"),
+    "links": ("与其他数据集的链接", "links to other datasets"),
+    "divisions": ("行政区划代码表（GB/T 2260）", "administrative division table (GB/T 2260)"),
+}
+RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
+
+
+def _typed(g: Graph, node, cls) -> URIRef:
+    g.add((node, RDF.type, cls))
+    return node
+
+
+def _bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
+    g.add((node, predicate, Literal(zh, lang="zh")))
+    g.add((node, predicate, Literal(en, lang="en")))
+
+
+def _distribution(g: Graph, dataset: URIRef, path: Path, *, base: str, issued: Literal) -> None:
+    gzipped = path.suffix == ".gz"
+    inner = Path(path.stem) if gzipped else path
+    media_type, file_type, syntax = MEDIA[inner.suffix]
+    d = URIRef(f"{dataset}/distribution/{path.name}")
+    g.add((dataset, DCAT.distribution, _typed(g, d, DCAT.Distribution)))
+    zh, en = TITLES[inner.stem]
+    label = f"{syntax}, gzip" if gzipped else syntax
+    _bilingual(g, d, DCTERMS.title, zh.format(fmt=label), en.format(fmt=label))
+    url = URIRef(f"{base}dumps/{path.name}")
+    g.add((d, DCAT.accessURL, url))
+    g.add((d, DCAT.downloadURL, url))
+    g.add((d, DCAT.mediaType, _typed(g, URIRef(IANA + media_type), DCTERMS.MediaType)))
+    g.add((d, DCTERMS["format"], _typed(g, URIRef(f"{EU}file-type/{file_type}"), DCTERMS.MediaTypeOrExtent)))
+    if gzipped:
+        g.add((d, DCAT.compressFormat, _typed(g, URIRef(IANA + "application/gzip"), DCTERMS.MediaType)))
+    g.add((d, DCAT.byteSize, Literal(path.stat().st_size, datatype=XSD.nonNegativeInteger)))
+    checksum = URIRef(f"{d}#sha256")
+    g.add((d, SPDX.checksum, _typed(g, checksum, SPDX.Checksum)))
+    g.add((checksum, SPDX.algorithm, _typed(g, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
+    g.add((checksum, SPDX.checksumValue, Literal(sha256(path), datatype=XSD.hexBinary)))
+    g.add((d, DCTERMS.license, LICENCE))
+    g.add((d, DCTERMS.issued, issued))
+    g.add((d, DCTERMS.modified, issued))
+
+
+def _statistics(g: Graph, node: URIRef, quads: list[ox.Quad]) -> None:
+    """VoID counts: triples, entities (distinct IRI subjects), classes, properties, distinct subjects/objects."""
+    rdf_type = ox.NamedNode(str(RDF.type))
+    counts = {
+        VOID.triples: len(quads),
+        VOID.entities: len({q.subject for q in quads if isinstance(q.subject, ox.NamedNode)}),
+        VOID.classes: len({q.object for q in quads if q.predicate == rdf_type}),
+        VOID.properties: len({q.predicate for q in quads}),
+        VOID.distinctSubjects: len({q.subject for q in quads}),
+        VOID.distinctObjects: len({q.object for q in quads}),
+    }
+    for predicate, count in counts.items():
+        g.add((node, predicate, Literal(count, datatype=XSD.integer)))
+
+
+def _linksets(g: Graph, dataset: URIRef, links: list[ox.Quad], *, base: str) -> None:
+    """One void:Linkset per (link predicate, external dataset), the dataset told by the target IRI's host."""
+    groups: dict[tuple[str, str], list[ox.Quad]] = defaultdict(list)
+    for q in links:
+        if isinstance(q.object, ox.NamedNode) and not q.object.value.startswith(base):
+            groups[q.predicate.value, urlsplit(q.object.value).netloc].append(q)
+    for (predicate, host), quads in sorted(groups.items()):
+        target = _typed(g, URIRef(f"{base}id/dataset/external/{host.replace('.', '-')}"), VOID.Dataset)
+        g.add((target, FOAF.homepage, _typed(g, URIRef(f"https://{host}/"), FOAF.Document)))
+        local = predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        linkset = _typed(g, URIRef(f"{dataset}/linkset/{local}/{host.replace('.', '-')}"), VOID.Linkset)
+        g.add((dataset, VOID.subset, linkset))
+        g.add((linkset, VOID.subjectsTarget, dataset))
+        g.add((linkset, VOID.objectsTarget, target))
+        g.add((linkset, VOID.linkPredicate, URIRef(predicate)))
+        g.add((linkset, VOID.triples, Literal(len(quads), datatype=XSD.integer)))
+
+
+def _service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> URIRef:
+    service = URIRef(f"{base}id/service/sparql")
+    endpoint = URIRef(f"{base}sparql")
+    _typed(g, service, DCAT.DataService)
+    _typed(g, service, SD.Service)
+    _bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
+    _bilingual(g, service, DCTERMS.description,
+               "只读 SPARQL 1.1 查询服务；未指定 FROM/GRAPH 的查询以全部命名图的并集为默认图。",
+               "Read-only SPARQL 1.1 query service; a query without FROM/GRAPH sees the union of all named graphs.")
+    g.add((service, DCAT.endpointURL, endpoint))
+    g.add((service, DCAT.endpointDescription, endpoint))
+    g.add((service, DCAT.servesDataset, dataset))
+    g.add((service, DCTERMS.license, LICENCE))
+    g.add((service, SD.endpoint, endpoint))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in RESULT_FORMATS:
+        g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    default = BNode("default-dataset")
+    g.add((service, SD.defaultDataset, _typed(g, default, SD.Dataset)))
+    for name in graph_names:
+        named = BNode(f"named-graph-{name.rsplit('/', 1)[-1]}")
+        g.add((default, SD.namedGraph, _typed(g, named, SD.NamedGraph)))
+        g.add((named, SD.name, URIRef(name)))
+        g.add((named, SD.graph, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}")))
+    return service
+
+
+def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime,
+             period: tuple[int, int] = (2021, 2025)) -> Graph:
+    """The meta graph ({base}graph/meta) describing `data` (all graphs but meta) and the dump files `dumps`."""
+    if build_time.tzinfo is None:
+        raise ValueError("build_time must be timezone-aware")
+    g = Graph(identifier=URIRef(f"{base}graph/meta"))
+    # canonical form (Z), which is also how the Oxigraph store writes it back
+    issued = Literal(build_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
+    catalog, dataset = URIRef(f"{base}id/catalog"), URIRef(f"{base}id/dataset/policykg")
+    publisher = _typed(g, URIRef(f"{base}id/publisher/policykg"), FOAF.Agent)
+    g.add((publisher, FOAF.name, Literal("policykg", lang="en")))
+    g.add((publisher, FOAF.name, Literal("policykg 政策知识图谱项目", lang="zh")))
+    _typed(g, LICENCE, DCTERMS.LicenseDocument)
+    _typed(g, SPATIAL, DCTERMS.Location)
+    for language in LANGUAGES:
+        _typed(g, language, DCTERMS.LinguisticSystem)
+
+    _typed(g, catalog, DCAT.Catalog)
+    _bilingual(g, catalog, DCTERMS.title, "policykg 数据目录", "policykg data catalogue")
+    _bilingual(g, catalog, DCTERMS.description, "policykg 知识图谱的数据集与查询服务。",
+               "The datasets and the query service of the policykg knowledge graph.")
+    g.add((catalog, FOAF.homepage, _typed(g, URIRef(base), FOAF.Document)))
+    g.add((catalog, DCAT.dataset, dataset))
+    for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
+                 (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL)):
+        g.add((catalog, p, o))
+    for language in LANGUAGES:
+        g.add((catalog, DCTERMS.language, language))
+
+    _typed(g, dataset, DCAT.Dataset)
+    _typed(g, dataset, VOID.Dataset)
+    _bilingual(g, dataset, DCTERMS.title, "《“十四五”东西部科技合作实施方案》知识图谱",
+               "Knowledge graph of the 14th Five-Year East–West S&T Cooperation Implementation Plan")
+    _bilingual(g, dataset, DCTERMS.description,
+               "从新闻报道中抽取的政策知识图谱：方案、重点任务、目标、保障措施、印发部门与所涉地区，每个事实都可追溯到原文片段。",
+               "A policy knowledge graph extracted from a news article: the plan, its task areas, tasks, goals and "
+               "guarantee measures, the agencies that issued it and the regions it targets, every fact traced to its text span.")
+    for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
+                 (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL), (DCAT.landingPage, URIRef(base)),
+                 (VOID.sparqlEndpoint, URIRef(f"{base}sparql")), (VOID.uriSpace, Literal(f"{base}id/"))):
+        g.add((dataset, p, o))
+    for language in LANGUAGES:
+        g.add((dataset, DCTERMS.language, language))
+    for keyword in ("科技合作", "东西部协作", "十四五", "S&T cooperation", "East–West cooperation"):
+        g.add((dataset, DCAT.keyword, Literal(keyword, lang="zh" if any("\u4e00" <= c <= "\u9fff" for c in keyword) else "en")))
+    temporal = BNode("temporal")
+    g.add((dataset, DCTERMS.temporal, _typed(g, temporal, DCTERMS.PeriodOfTime)))
+    g.add((temporal, DCAT.startDate, Literal(f"{period[0]}-01-01", datatype=XSD.date)))
+    g.add((temporal, DCAT.endDate, Literal(f"{period[1]}-12-31", datatype=XSD.date)))
+
+    for path in sorted(Path(p) for p in dumps):
+        if path.name.removesuffix(".gz").rsplit(".", 1)[0] in TITLES and Path(path.name.removesuffix(".gz")).suffix in MEDIA:
+            _distribution(g, dataset, path, base=base, issued=issued)
+            if path.name == "kg.ttl":
+                g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{path.name}")))
+
+    quads = [q for q in to_quads(data) if q.graph_name != ox.NamedNode(f"{base}graph/meta")]
+    _statistics(g, dataset, quads)
+    by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode):
+            by_graph[q.graph_name.value].append(q)
+    for name, graph_quads in sorted(by_graph.items()):
+        subset = _typed(g, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}"), VOID.Dataset)
+        _typed(g, subset, SD.Graph)
+        g.add((dataset, VOID.subset, subset))
+        g.add((subset, DCTERMS.isPartOf, dataset))
+        zh, en = GRAPH_TITLES.get(name.rsplit("/", 1)[-1], (name, name))
+        _bilingual(g, subset, DCTERMS.title, zh, en)
+        _statistics(g, subset, graph_quads)
+    _linksets(g, dataset, by_graph.get(f"{base}graph/links", []), base=base)
+    g.add((catalog, DCAT.service, _service(g, dataset, sorted(by_graph), base=base)))
+    return g
