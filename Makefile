@@ -26,5 +26,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# ontology HTML (pyLODE, dev extra; renders offline) → build/docs/ontology.html
+docs: setup
+	$(BIN)/python -m kg.docs build/docs/ontology.html
+
 clean:
 	rm -rf build

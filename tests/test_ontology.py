@@ -99,3 +99,15 @@ def test_ontology_readme_documents_every_minted_term(ontology):
     terms = minted_terms(ontology)
     assert terms
     assert [t for t in terms if f"`pkg:{t[len(PKG_IRI):]}`" not in readme] == []
+
+
+def test_ontology_documentation_names_every_class_and_property(ontology, tmp_path):
+    pytest.importorskip("pylode", reason="pyLODE is in the dev extra")
+    from kg.docs import render
+
+    html = render(tmp_path / "ontology.html").read_text(encoding="utf-8")
+    documented = set(ontology.subjects(RDF.type, OWL.Class)) | set(ontology.subjects(RDF.type, OWL.ObjectProperty)) \
+        | set(ontology.subjects(RDF.type, OWL.DatatypeProperty))
+    assert documented
+    assert [t for t in documented if str(t) not in html] == []
+    assert "<h1>" in html and "policykg" in html
