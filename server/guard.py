@@ -40,6 +40,22 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(kind, text) of every token but strings and comments."""
+    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("string", "comment")]
+
+
+def has_dataset_clause(text: str) -> bool:
+    """True when the query has FROM / FROM NAMED (then its own dataset applies, not the union).
+
+    >>> has_dataset_clause('ASK FROM <http://g/> { ?s ?p "FROM" }'), has_dataset_clause('ASK { ?s <http://x/FROM> ?o }')
+    (True, False)
+    """
+    if "FROM" not in text.upper() and "\\u" not in text and "\\U" not in text:
+        return False
+    return any(kind == "word" and value.upper() == "FROM" for kind, value in _tokens(_unescape(text)))
+
+
 def outbound_targets(text: str) -> list[str]:
     """Every SERVICE / LOAD target in `text`: an absolute IRI, or the raw term when it is not one."""
     if "\\u" in text or "\\U" in text:
@@ -47,7 +63,7 @@ def outbound_targets(text: str) -> list[str]:
     upper = text.upper()
     if "SERVICE" not in upper and "LOAD" not in upper:
         return []  # the fast path: nearly every query
-    tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("string", "comment")]
+    tokens = _tokens(text)
     prefixes: dict[str, str] = {}
     targets = []
     for i, (kind, value) in enumerate(tokens):

@@ -60,7 +60,9 @@ def _query(op: protocol.Operation) -> Response:
         meta, chunks = hit
     else:
         started = time.perf_counter()
-        request_tuple = ("query", op.text, op.default_graphs, op.named_graphs,
+        # The query's own FROM / FROM NAMED choose its dataset; otherwise the default graph is the union.
+        union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
+        request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
                          results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap)
         try:
             answer = state.pool(current_app).run(request_tuple, timeout)
@@ -123,7 +125,8 @@ def _update(op: protocol.Operation) -> Response:
 
 def _describe() -> Response:
     """Service description for RDF clients, the query page for browsers."""
-    offers = (formats.Format("text/html", ("html",), "html", ""),) + RDF
+    # HTML last: `*/*` and no Accept get Turtle (machines); browsers name text/html explicitly.
+    offers = RDF + (formats.Format("text/html", ("html",), "html", ""),)
     chosen = formats.require(formats.negotiate(request, offers), offers)
     if chosen.family == "html":
         response = Response(render_template("query.html", endpoint=request.base_url), content_type="text/html; charset=utf-8")

@@ -48,10 +48,14 @@ def store_version(path: Path) -> str:
     return _digest(entries)
 
 
-def load_files(files: list[str | Path], *, writable: bool = False) -> Served:
-    """Load RDF files into a new on-disk store in a temporary directory (named graphs kept)."""
-    tmp = tempfile.TemporaryDirectory(prefix="kg-data-")
-    path = Path(tmp.name) / "store"
+def load_files(files: list[str | Path], *, writable: bool = False, directory: str | Path | None = None) -> Served:
+    """Load RDF files into a new on-disk store (named graphs kept), in `directory` or a temporary one.
+
+    Pass `directory` in a process that forks (gunicorn's master): a TemporaryDirectory would be removed
+    by the first forked child that exits.
+    """
+    tmp = None if directory else tempfile.TemporaryDirectory(prefix="kg-data-")
+    path = Path(directory or tmp.name) / "store"
     store = ox.Store(str(path))
     digests = []
     for name in files:

@@ -85,9 +85,11 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     if op == "update":
         store.update(text)
         return {"kind": "update"}, b""
+    # op "query": default graph = union of all graphs; "query-dataset": the protocol's graphs, or
+    # (both None) the query's own FROM / FROM NAMED.
     options = {"default_graph": _graphs(default_graph), "named_graphs": _graphs(named_graphs)}
-    if default_graph is None:
-        options = {"use_default_graph_as_union": True, "named_graphs": options["named_graphs"]}
+    if op == "query":
+        options = {"use_default_graph_as_union": True}
 
     def run():
         return store.query(text, **options)

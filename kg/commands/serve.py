@@ -1,0 +1,121 @@
+"""Serve the SPARQL endpoint under gunicorn (the built store, or your own RDF files with --data)."""
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from kg.cli import EXIT_OK, UsageError
+from kg.paths import BUILD, STORE
+
+
+def add_arguments(parser) -> None:
+    """Options of `kg serve`."""
+    parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on (default 127.0.0.1:8000)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
+    parser.add_argument("--data", nargs="+", metavar="FILE", type=Path,
+                        help="serve these RDF files instead of the built store (Turtle, TriG, N-Triples, N-Quads, "
+                             "JSON-LD, RDF/XML; triple files go to the named graph <file:///their/path>)")
+    parser.add_argument("--store", type=Path, default=STORE, help=f"the Oxigraph store to serve (default: {STORE})")
+
+
+def _ensure_store(path: Path) -> None:
+    """Build the default store if it is missing (so `make run` works on a fresh clone)."""
+    if (path / "CURRENT").is_file():
+        return
+    if path.resolve() != STORE.resolve():
+        raise UsageError(f"no Oxigraph store at {path}")
+    from kg.pipeline import build  # lazily: serving files with --data needs no build machinery
+
+    print(f"kg serve: {path} is missing; building it first", flush=True)
+    build(out_dir=BUILD)
+
+
+def run(args) -> int:
+    """Prepare the store in this (master) process, then hand the app to gunicorn."""
+    from server.store import load_files
+
+    config = {}
+    master = os.getpid()
+    # Plain temporary folders removed by the master only: gunicorn's forked workers must not clean them up.
+    scratch = tempfile.mkdtemp(prefix="kg-serve-")
+    if args.data:
+        try:
+            served = load_files(args.data, writable=bool(os.environ.get("KG_UPDATE_TOKEN")), directory=scratch)
+        except (ValueError, SyntaxError, OSError) as error:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise UsageError(str(error)) from None
+        config["STORE"], config["DATA"] = served.path, []
+    else:
+        _ensure_store(args.store)
+        config["STORE"] = str(args.store)
+    workers = args.workers
+    if os.environ.get("KG_UPDATE_TOKEN") and workers != 1:
+        print("kg serve: SPARQL Update is enabled, so one worker process holds the writable store", flush=True)
+        workers = 1
+    # Metrics summed over gunicorn's worker processes (prometheus-client's multi-process mode).
+    os.makedirs(os.path.join(scratch, "metrics"))
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(scratch, "metrics"))
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        _Gunicorn(config, {"bind": args.bind, "workers": workers, "threads": args.threads}).run()
+    finally:
+        if os.getpid() == master:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return EXIT_OK
+
+
+def _gunicorn_base():
+    from gunicorn.app.base import BaseApplication
+
+    return BaseApplication
+
+
+class _Gunicorn(_gunicorn_base()):
+    """gunicorn with our app object (created once in the master, before the workers fork)."""
+
+    def __init__(self, config: dict, options: dict):
+        self.config_map, self.options = config, options
+        super().__init__()
+
+    def load_config(self):
+        from server import create_app
+
+        app = create_app(self.config_map)
+        timeout = float(app.config["QUERY_TIMEOUT"])
+        self.application = app
+        settings = {
+            **self.options, "worker_class": "gthread", "preload_app": True,
+            # gunicorn's own watchdog must outlast the query time limit (the query worker is killed first)
+            "timeout": int(timeout) + 30, "graceful_timeout": 10, "keepalive": 5,
+            "limit_request_line": 8190,  # the longest GET ?query= gunicorn allows
+            "control_socket_disable": True,  # several servers (tests, benchmarks) would share one socket path
+            "post_worker_init": _post_worker_init, "worker_exit": _worker_exit, "child_exit": _child_exit,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self.application
+
+
+def _post_worker_init(worker):
+    """Start this worker's query processes now, so the first request does not wait for them."""
+    app = worker.app.application
+    app.extensions["kg"].pool(app)
+
+
+def _worker_exit(server, worker):
+    """Stop this worker's query processes with it."""
+    state = worker.app.application.extensions.get("kg") if hasattr(worker.app, "application") else None
+    if state is not None:
+        state.close()
+
+
+def _child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

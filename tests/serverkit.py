@@ -1,0 +1,93 @@
+"""Helpers shared by the endpoint's tests: an app on the fixture data, and a real gunicorn server."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from server import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data" / "server"
+SAMPLE = DATA / "sample.trig"
+KG = [str(ROOT / ".venv" / "bin" / "kg")] if (ROOT / ".venv" / "bin" / "kg").exists() else [sys.executable, "-m", "kg.cli"]
+# Long enough to run for minutes on 20 triples (20^8 rows to count), so only the time limit stops it.
+CROSS_PRODUCT = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+                 "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
+
+
+def make_app(files=(SAMPLE,), **config):
+    """The app serving `files` through the same code path as `kg serve --data`."""
+    settings = {"TESTING": True, "DATA": [str(f) for f in files], "EXECUTORS": 2, "ACCESS_LOG": True}
+    settings.update(config)
+    return create_app(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(*files, workers=1, env=None, extra=()):
+    """`kg serve --data FILES` on a free loopback port; yields the base URL; stopped (SIGTERM) after."""
+    port = free_port()
+    command = KG + ["serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *extra, "--data", *map(str, files)]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):  # up to 60 s on a busy machine
+            if process.poll() is not None:
+                raise RuntimeError("kg serve exited: " + process.stdout.read().decode(errors="replace"))
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("kg serve did not become healthy")
+        yield url, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (from /proc), for CPU accounting."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of `pids` (those still alive)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
