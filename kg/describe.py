@@ -2,20 +2,20 @@
 
 It describes files (size, checksum), so it is made after the dumps are written and is never inside them.
 IRIs minted here: {base}id/catalog, {base}id/dataset/policykg (+ /distribution/{file}, /graph/{name}),
-{base}id/service/sparql, {base}id/publisher/policykg, {base}id/dataset/external/{host}.
+{base}id/service/sparql, {base}id/publisher/policykg. Linksets are the linker's (kg/linksets.py).
 """
 
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+import rdflib
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
 
 from kg.dump import sha256
-from kg.oxi import Data, to_quads
+from kg.oxi import Data, to_quads, union_graph
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -45,6 +45,7 @@ GRAPH_TITLES = {
     "links": ("与其他数据集的链接", "links to other datasets"),
     "divisions": ("行政区划代码表（GB/T 2260）", "administrative division table (GB/T 2260)"),
 }
+ENDED = ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime")
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 
 
@@ -99,24 +100,6 @@ def _statistics(g: Graph, node: URIRef, quads: list[ox.Quad]) -> None:
         g.add((node, predicate, Literal(count, datatype=XSD.integer)))
 
 
-def _linksets(g: Graph, dataset: URIRef, links: list[ox.Quad], *, base: str) -> None:
-    """One void:Linkset per (link predicate, external dataset), the dataset told by the target IRI's host."""
-    groups: dict[tuple[str, str], list[ox.Quad]] = defaultdict(list)
-    for q in links:
-        if isinstance(q.object, ox.NamedNode) and not q.object.value.startswith(base):
-            groups[q.predicate.value, urlsplit(q.object.value).netloc].append(q)
-    for (predicate, host), quads in sorted(groups.items()):
-        target = _typed(g, URIRef(f"{base}id/dataset/external/{host.replace('.', '-')}"), VOID.Dataset)
-        g.add((target, FOAF.homepage, _typed(g, URIRef(f"https://{host}/"), FOAF.Document)))
-        local = predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        linkset = _typed(g, URIRef(f"{dataset}/linkset/{local}/{host.replace('.', '-')}"), VOID.Linkset)
-        g.add((dataset, VOID.subset, linkset))
-        g.add((linkset, VOID.subjectsTarget, dataset))
-        g.add((linkset, VOID.objectsTarget, target))
-        g.add((linkset, VOID.linkPredicate, URIRef(predicate)))
-        g.add((linkset, VOID.triples, Literal(len(quads), datatype=XSD.integer)))
-
-
 def _service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> URIRef:
     service = URIRef(f"{base}id/service/sparql")
     endpoint = URIRef(f"{base}sparql")
@@ -145,13 +128,31 @@ def _service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) ->
     return service
 
 
-def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime,
+def _build_time(quads: list[ox.Quad]) -> datetime:
+    """When the data was built: the build activity's prov:endedAtTime in the provenance graph."""
+    times = sorted(q.object.value for q in quads if q.predicate == ENDED)
+    if not times:
+        raise ValueError("no prov:endedAtTime in the data: pass build_time")
+    return datetime.fromisoformat(times[-1])
+
+
+def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime | None = None,
              period: tuple[int, int] = (2021, 2025)) -> Graph:
-    """The meta graph ({base}graph/meta) describing `data` (all graphs but meta) and the dump files `dumps`."""
+    """The meta graph ({base}graph/meta) describing `data` and the dump files `dumps`; returned and, when `data`
+    is an rdflib Dataset, also added to it.
+
+    What `data` already holds in its meta graph (the linker's linksets) is kept and linked in as subsets. The
+    build time defaults to the build activity's prov:endedAtTime, so the description is as reproducible as the data.
+    """
+    meta_name = ox.NamedNode(f"{base}graph/meta")
+    all_quads = to_quads(data)
+    quads = [q for q in all_quads if q.graph_name != meta_name]
+    build_time = build_time or _build_time(quads)
     if build_time.tzinfo is None:
         raise ValueError("build_time must be timezone-aware")
     g = Graph(identifier=URIRef(f"{base}graph/meta"))
-    # canonical form (Z), which is also how the Oxigraph store writes it back
+    g += union_graph([q for q in all_quads if q.graph_name == meta_name])
+    # whole seconds in UTC: the description changes only when the build time does
     issued = Literal(build_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
     catalog, dataset = URIRef(f"{base}id/catalog"), URIRef(f"{base}id/dataset/policykg")
     publisher = _typed(g, URIRef(f"{base}id/publisher/policykg"), FOAF.Agent)
@@ -201,7 +202,6 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime,
             if path.name == "kg.ttl":
                 g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{path.name}")))
 
-    quads = [q for q in to_quads(data) if q.graph_name != ox.NamedNode(f"{base}graph/meta")]
     _statistics(g, dataset, quads)
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
     for q in quads:
@@ -215,6 +215,11 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime,
         zh, en = GRAPH_TITLES.get(name.rsplit("/", 1)[-1], (name, name))
         _bilingual(g, subset, DCTERMS.title, zh, en)
         _statistics(g, subset, graph_quads)
-    _linksets(g, dataset, by_graph.get(f"{base}graph/links", []), base=base)
+    nested = set(g.objects(None, VOID.subset))
+    for linkset in sorted(set(g.subjects(RDF.type, VOID.Linkset)) - nested):
+        g.add((dataset, VOID.subset, linkset))  # the linker's linksets, as parts of this dataset
     g.add((catalog, DCAT.service, _service(g, dataset, sorted(by_graph), base=base)))
+    if isinstance(data, rdflib.Dataset):
+        target = data.graph(g.identifier)
+        target.addN((s, p, o, target) for s, p, o in g)
     return g

@@ -32,7 +32,7 @@ VOCABULARIES = {
 }
 
 # Parts of a plan get their own prefix (task:1.1) so that Turtle needs no escaped slashes (plan:x\/task\/1.1).
-_PLAN_PARTS = {"task": "task", "area": "taskarea", "goal": "goal", "measure": "measure"}
+_PLAN_PARTS = {"task": "task", "area": "taskarea", "goal": "goal", "measure": "measure", "claim": "claim"}
 
 
 def prefixes(base: str, iris: Iterable[str] = (), *, only_used: bool = False) -> dict[str, str]:

@@ -12,6 +12,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID, XSD
 
 from kg.cli import main
 from kg.describe import SPDX, describe
+from kg.oxi import to_dataset
 from kg.publish import publish
 
 BASE = "https://policykg.example/"
@@ -84,13 +85,25 @@ def test_sparql_endpoint_is_a_data_service_with_union_default_graph(meta):
             rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#UnionDefaultGraph")) in meta
 
 
-def test_links_to_other_datasets_form_linksets(tmp_path):
-    links = [ox.Quad(ox.NamedNode(f"{BASE}id/region/650000"), ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"),
-                     ox.NamedNode("http://www.wikidata.org/entity/Q34800"), ox.NamedNode(f"{BASE}graph/links"))]
-    graph = describe(links, [], base=BASE, build_time=BUILT)
-    linkset = next(graph.subjects(RDF.type, VOID.Linkset))
-    assert graph.value(linkset, VOID.triples).toPython() == 1
-    assert str(graph.value(linkset, VOID.objectsTarget)).endswith("external/www-wikidata-org")
+def test_linksets_already_in_meta_are_kept_as_subsets():
+    meta, linkset = ox.NamedNode(f"{BASE}graph/meta"), ox.NamedNode(f"{BASE}id/linkset/wikidata")
+    quads = [ox.Quad(linkset, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(VOID.Linkset)), meta)]
+    graph = describe(quads, [], base=BASE, build_time=BUILT)
+    assert (DATASET, VOID.subset, rdflib.URIRef(linkset.value)) in graph
+
+
+def test_build_time_defaults_to_the_build_activity_end(tmp_path):
+    ended = ox.Quad(ox.NamedNode(f"{BASE}doc/build/x"), ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime"),
+                    ox.Literal("2025-05-06T07:08:09Z", datatype=ox.NamedNode(str(XSD.dateTime))),
+                    ox.NamedNode(f"{BASE}graph/provenance"))
+    graph = describe([ended], [], base=BASE)
+    assert graph.value(DATASET, DCTERMS.issued).toPython() == datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def test_describe_adds_the_meta_graph_to_an_rdflib_dataset():
+    dataset = to_dataset(ox.parse(path=str(SAMPLE)))
+    graph = describe(dataset, [], base=BASE, build_time=BUILT)
+    assert len(dataset.graph(rdflib.URIRef(f"{BASE}graph/meta"))) >= len(graph) > 50
 
 
 def test_store_holds_the_meta_graph_and_the_dumps_do_not(published):
