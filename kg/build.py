@@ -34,7 +34,7 @@ from kg.iris import (  # noqa: F401  (re-exported: kg.build is where others look
 )
 from kg.labels import english_labels, names
 from kg.model import Article, Mention, Plan, TaskArea
-from kg.namespace import ELI, PKG, bind_prefixes
+from kg.namespace import ELI, PKG, PPLAN, bind_prefixes
 from kg.normalize import Text
 from kg.paths import ONTOLOGY
 from kg.provenance import provenance_triples
@@ -160,6 +160,7 @@ def _task_area(out: Triples, p: URIRef, area: TaskArea, base: str, slug: str) ->
         out.typed(t, PKG.Task, _types(PKG.Task))
         out.label(t, task.text)
         out.add(t, PKG.ordinal, Literal(task.number))
+        out.add(t, PPLAN.isStepOfPlan, p)  # a pplan:Step names its plan
         _mentions(out, t, task.mentions, base)
 
 

@@ -117,6 +117,7 @@ def test_task_area_and_its_task_are_described(mini):
             pkg:ordinal 1 ; pkg:shortName "科技援疆"@zh ; pkg:headline "塑造新疆创新优势"@zh ;
             pkg:targetsRegion <id/region/650000> ; pkg:task <id/plan/mini-2022/task/1.1> .
         <id/plan/mini-2022/task/1.1> a pkg:Task, pplan:Step ; rdfs:label "支持新疆技术攻关"@zh ; pkg:ordinal 1 ;
+            pplan:isStepOfPlan <id/plan/mini-2022> ;
             pkg:mentions <id/region/650000> .
     """)
 
