@@ -104,7 +104,7 @@ PREFIXES = {
     "owl": str(OWL),
     "xsd": str(XSD),
     "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
+    "dct": str(DCTERMS),  # as DCAT-AP and kg.prefixes spell it
     "dcat": str(DCAT),
     "void": str(VOID),
     "prov": str(PROV),
