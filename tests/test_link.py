@@ -2,7 +2,6 @@
 
 import dataclasses
 import shutil
-from datetime import UTC, datetime
 
 import pyoxigraph as ox
 import pytest
@@ -15,7 +14,6 @@ from kg.model import Claim, Mention, Span
 from kg.namespace import ADMS
 from kg.oxi import to_quads
 from kg.paths import ROOT, SOURCES
-from kg.pipeline import assemble
 
 BASE = "https://policykg.example/"
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -32,15 +30,14 @@ def area(key: str) -> URIRef:
 
 
 @pytest.fixture(scope="module")
-def built():
-    """The article built and linked by the pipeline (link() runs inside assemble)."""
-    _, article, dataset = assemble(build_time=datetime(2022, 3, 7, tzinfo=UTC))
-    return article, dataset
+def linked(assembled):
+    """(article, dataset) built and linked by the pipeline: link() runs inside kg.pipeline.assemble."""
+    return assembled[1], assembled[2]
 
 
 @pytest.fixture(scope="module")
-def article(built):
-    return built[0]
+def article(linked):
+    return linked[0]
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +46,13 @@ def report(article):
 
 
 @pytest.fixture(scope="module")
-def links(built):
-    return built[1].graph(URIRef(f"{BASE}graph/links"))
+def links(linked):
+    return linked[1].graph(URIRef(f"{BASE}graph/links"))
 
 
 @pytest.fixture(scope="module")
-def meta(built):
-    return built[1].graph(URIRef(f"{BASE}graph/meta"))
+def meta(linked):
+    return linked[1].graph(URIRef(f"{BASE}graph/meta"))
 
 
 def test_every_place_mention_of_the_article_is_linked(report):
@@ -191,9 +188,9 @@ def test_links_use_the_configured_base(article):
     assert not [t for t in g if any(str(x).startswith(BASE) and not str(x).startswith(vocabulary) for x in t)]
 
 
-def test_western_provinces_without_a_task_area_are_guangxi_chongqing_sichuan_shaanxi(built):
+def test_western_provinces_without_a_task_area_are_guangxi_chongqing_sichuan_shaanxi(linked):
     store = ox.Store()
-    store.extend(to_quads(built[1]))
+    store.extend(to_quads(linked[1]))
     query = (ROOT / "queries" / "western-provinces-without-task-area.rq").read_text(encoding="utf-8")
     rows = [(r["code"].value, r["name"].value) for r in store.query(query, use_default_graph_as_union=True)]
     assert rows == [("450000", "广西壮族自治区"), ("500000", "重庆市"), ("510000", "四川省"), ("610000", "陕西省")]
