@@ -46,7 +46,7 @@ def _query(op: protocol.Operation) -> Response:
     results_fmt, rdf_fmt = formats.negotiate(request, RESULTS), formats.negotiate(request, RDF)
     if results_fmt is None and rdf_fmt is None:
         formats.require(None, RESULTS + RDF)
-    request_key = repr((state.version, op.text, op.default_graphs, op.named_graphs,
+    request_key = repr((state.version, request.base_url, op.text, op.default_graphs, op.named_graphs,
                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap))
     etag = hashlib.sha256(request_key.encode()).hexdigest()[:32]
     cacheable = not _VOLATILE.search(op.text)
@@ -63,7 +63,7 @@ def _query(op: protocol.Operation) -> Response:
         # The query's own FROM / FROM NAMED choose its dataset; otherwise the default graph is the union.
         union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
         request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
-                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap)
+                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, request.base_url)
         try:
             answer = state.pool(current_app).run(request_tuple, timeout)
         except QueryTimeout:
@@ -114,7 +114,7 @@ def _update(op: protocol.Operation) -> Response:
     _refuse_outbound(op.text)
     state = _state()
     timeout = protocol.lowered(op.params, "timeout", float(current_app.config["QUERY_TIMEOUT"]))
-    state.pool(current_app).run(("update", op.text, None, None, None, None, 0), timeout)
+    state.pool(current_app).run(("update", op.text, None, None, None, None, 0, request.base_url), timeout)
     state.generation += 1  # new dataset version: every ETag changes
     if state.cache is not None:
         state.cache.clear()

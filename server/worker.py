@@ -2,7 +2,7 @@
 
 It exists so that a runaway query can be stopped: pyoxigraph cannot cancel a query and releases the
 GIL while evaluating, so the only way to free the CPU at the time limit is to kill the process.
-Messages in: (op, text, default_graph, named_graphs, results_format, rdf_format, row_cap).
+Messages in: (op, text, default_graph, named_graphs, results_format, rdf_format, row_cap[, base_iri]).
 Messages out: ("ready", triples) once; per request ("ok", meta) then byte chunks then b"", or
 ("error", kind, message).
 """
@@ -81,15 +81,17 @@ def _select(store: ox.Store, run, fmt: str, cap: int) -> tuple[bytes, bool]:
 
 def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     """Run one request against `store`; returns (meta, body). Raises SyntaxError/OSError/ValueError."""
-    op, text, default_graph, named_graphs, results_fmt, rdf_fmt, cap = request
+    op, text, default_graph, named_graphs, results_fmt, rdf_fmt, cap = request[:7]
+    base_iri = request[7] if len(request) > 7 else None  # relative IRIs resolve against the endpoint
     if op == "update":
-        store.update(text)
+        store.update(text, base_iri=base_iri)
         return {"kind": "update"}, b""
     # op "query": default graph = union of all graphs; "query-dataset": the protocol's graphs, or
     # (both None) the query's own FROM / FROM NAMED.
     options = {"default_graph": _graphs(default_graph), "named_graphs": _graphs(named_graphs)}
     if op == "query":
         options = {"use_default_graph_as_union": True}
+    options["base_iri"] = base_iri
 
     def run():
         return store.query(text, **options)

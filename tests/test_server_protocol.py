@@ -146,3 +146,10 @@ def test_browser_get_without_query_gets_the_query_page(client):
     assert response.status_code == 200
     assert response.content_type == "text/html; charset=utf-8"
     assert b"<form" in response.data and b"union" in response.data
+
+
+def test_relative_iris_resolve_against_the_endpoint(client):
+    response = client.post("/sparql", data=b"CONSTRUCT { <s> <p> 1 } WHERE {}", content_type="application/sparql-query",
+                           headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    assert response.data.startswith(b"<http://localhost/s> <http://localhost/p> ")
