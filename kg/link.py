@@ -4,7 +4,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from rdflib import Dataset, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SDO, SKOS
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from kg import linkdata, linksets
 from kg.divisions import add_divisions, package_version
@@ -98,7 +98,7 @@ def link(dataset: Dataset, article: Article, *, base: str = DEFAULT_BASE) -> Lin
         else:
             unlinked.append(Unlinked(mention, found.reason, found.candidates))
     links = dataset.graph(graph_iri(base, "links"))
-    triples = _activity(base) + _evidence(linked, article.slug, base)
+    triples = _activity(base) + _evidence(linked, article.slug, base) + _failures(unlinked, article.slug, base)
     areas = {x.match.key for x in linked if x.match.kind == "area"}
     codes = sorted({x.match.key for x in linked if x.match.kind == "division"}
                    | {code for key, relation, code, _ in area_relations() if key in areas and relation == "member"})
@@ -163,6 +163,18 @@ def _evidence(linked: list[Linked], slug: str, base: str) -> list[tuple]:
             (ann, PROV.wasGeneratedBy, activity_iri(base)),
             (ann, SKOS.note, Literal(f"{m.surface} → {x.official}", lang="zh")),
         ]
-        if x.kind == "division":
-            out.append((ann, SDO.identifier, Literal(x.key)))
+    return out
+
+
+def _failures(unlinked: list[Unlinked], slug: str, base: str) -> list[tuple]:
+    """An annotation without a body for each mention no rule confirmed: the graph says what was not linked, and why."""
+    out = []
+    for item in unlinked:
+        m = item.mention
+        span = span_iri(base, slug, m.span)
+        ann = URIRef(f"{base}id/link/{slug}/char={m.span.start},{m.span.end}")
+        out += [(ann, RDF.type, OA.Annotation), (ann, OA.motivatedBy, OA.identifying), (ann, OA.hasTarget, span),
+                (ann, PROV.wasGeneratedBy, activity_iri(base)),
+                (ann, RDFS.comment, Literal(f"not linked: {m.surface} ({m.kind} {m.key}): {item.reason}", lang="en"))]
+        out += [(ann, SKOS.note, Literal(f"candidate: {c}", lang="zh")) for c in item.candidates]
     return out

@@ -7,7 +7,7 @@ import shutil
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, SDO, SKOS, VOID
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, VOID
 
 from kg import linkdata
 from kg.divisions import by_code
@@ -163,7 +163,11 @@ def test_a_mention_the_rules_cannot_confirm_is_reported_and_not_linked(article):
     report = link(dataset, changed, base=BASE)
     assert [u.mention for u in report.unlinked] == [bogus]
     assert any("NOT LINKED\t合作" in line for line in report.lines())
-    assert not list(dataset.graph(URIRef(f"{BASE}graph/links")).triples((None, None, region("623001"))))
+    g = dataset.graph(URIRef(f"{BASE}graph/links"))
+    assert not list(g.triples((None, None, region("623001"))))
+    failure = URIRef(f"{BASE}id/link/east-west-st-2022/char=1,3")
+    assert (failure, RDF.type, OA.Annotation) in g and not list(g.objects(failure, OA.hasBody))
+    assert "not linked: 合作" in str(next(g.objects(failure, RDFS.comment)))
 
 
 def test_unverified_wikidata_identifiers_give_close_match_not_same_as(article, tmp_path, monkeypatch):
