@@ -80,3 +80,8 @@ def test_without_input_the_articles_mentions_are_all_linked(capsys):
     out = capsys.readouterr().out
     assert "0 not linked" in out and "NOT LINKED" not in out
     assert "linked\t疆\t" in out
+
+
+def test_a_bad_base_iri_is_a_usage_error(capsys):
+    assert main(["link", "--base", "not-an-iri"]) == 2
+    assert "base IRI" in capsys.readouterr().err

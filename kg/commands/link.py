@@ -80,10 +80,15 @@ def _article(path: Path, base: str) -> int:
     from rdflib import Dataset
 
     from kg.extract import extract
+    from kg.iris import graph_iri
     from kg.link import link
     from kg.normalize import normalize
     from kg.pipeline import InputError, read_article, slug_for
 
+    try:
+        graph_iri(base, "links")  # checks the base IRI before any work
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     try:
         article = extract(normalize(read_article(path)), slug=slug_for(path))
     except InputError as error:
