@@ -3,7 +3,7 @@
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from flask import current_app, render_template, request
 
@@ -131,7 +131,9 @@ def dumps_dir() -> Path:
 def page(template: str, *, status: int = 200, alternates=(), **context):
     """Render a site page in the chosen language, with its machine-readable twins for <link rel=alternate>."""
     lang = language()
-    body = render_template(f"site/{template}", lang=lang, t=TEXT[lang], other=LANGS[1 - LANGS.index(lang)],
+    other = LANGS[1 - LANGS.index(lang)]
+    switch = request.path + "?" + urlencode({**request.args.to_dict(), "lang": other})
+    body = render_template(f"site/{template}", lang=lang, t=TEXT[lang], other=other, switch_url=switch,
                            alternates=alternates, local=local, compact=compact, **context)
     response = current_app.response_class(body, status, content_type="text/html; charset=utf-8")
     if alternates:

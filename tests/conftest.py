@@ -43,3 +43,34 @@ def assembled():
 
 def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true", help="rewrite tests/data/snapshots/ from a fresh build")
+
+
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory):
+    """Store and dumps for the web pages' tests: the full build, or (while shapes/ is not there yet) the same
+    stages without the SHACL gate, so the pages can be tested against real data either way."""
+    from kg.paths import SHAPES
+
+    if SHAPES.exists():
+        return _full(tmp_path_factory)
+    from kg.describe import describe
+    from kg.dump import write_checksums, write_description, write_dumps
+    from kg.pipeline import assemble
+    from kg.store import write_store
+
+    out = tmp_path_factory.mktemp("site")
+    _text, _article, dataset = assemble(build_time=BUILD_TIME)
+    dumps = write_dumps(dataset, out / "dumps", base="https://policykg.example/")
+    meta = describe(dataset, dumps, base="https://policykg.example/", build_time=BUILD_TIME)
+    dumps += write_description(meta, out / "dumps", base="https://policykg.example/")
+    dumps.append(write_checksums(dumps, out / "dumps"))
+    write_store(dataset, out / "store")
+    return out
+
+
+def _full(tmp_path_factory):
+    from kg.pipeline import build
+
+    out = tmp_path_factory.mktemp("site")
+    build(out_dir=out, build_time=BUILD_TIME)
+    return out

@@ -1,0 +1,115 @@
+"""The landing page's pictures, each from one SPARQL query shown under it: tile map, plan diagram, bar charts."""
+
+from markupsafe import Markup
+
+from server import pages
+
+PREFIXES = """PREFIX pkg: <https://policykg.example/def/>
+PREFIX schema: <https://schema.org/>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+# Tasks per province-level unit: tasks of the task areas directed at it, and tasks whose text names it.
+TILES = PREFIXES + """SELECT ?region ?code ?macro (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
+  ?region pkg:adminLevel pkg:ProvinceLevel ; pkg:divisionCode ?code .
+  FILTER(STRENDS(?code, "0000"))
+  OPTIONAL { ?macro a pkg:MacroRegion ; schema:containsPlace ?region }
+  OPTIONAL { { ?area pkg:targetsRegion ?region ; pkg:task ?task }
+             UNION { ?task a pkg:Task ; pkg:mentions ?region } }
+} GROUP BY ?region ?code ?macro ORDER BY ?code"""
+# The plan's structure: plan → task area → task, and the regions each area is directed at.
+DIAGRAM = PREFIXES + """SELECT ?plan ?area ?n ?task ?region WHERE {
+  ?plan a pkg:Plan ; pkg:taskArea ?area .
+  ?area pkg:ordinal ?n .
+  OPTIONAL { ?area pkg:task ?task }
+  OPTIONAL { ?area pkg:targetsRegion ?region }
+} ORDER BY ?n ?task"""
+# Tasks per task area (the plan's themes).
+THEMES = PREFIXES + """SELECT ?area ?n (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
+  ?area a pkg:TaskArea ; pkg:ordinal ?n .
+  OPTIONAL { ?area pkg:task ?task }
+} GROUP BY ?area ?n ORDER BY ?n"""
+
+# Tile positions (column, row): one square per province-level unit, placed roughly by geography.
+LAYOUT = {
+    "230000": (8, 0), "650000": (1, 1), "150000": (5, 1), "110000": (6, 1), "210000": (7, 1), "220000": (8, 1),
+    "630000": (2, 2), "620000": (3, 2), "640000": (4, 2), "140000": (5, 2), "130000": (6, 2), "120000": (7, 2),
+    "540000": (2, 3), "510000": (3, 3), "610000": (4, 3), "410000": (5, 3), "370000": (6, 3),
+    "530000": (2, 4), "520000": (3, 4), "500000": (4, 4), "420000": (5, 4), "340000": (6, 4), "320000": (7, 4),
+    "310000": (8, 4), "450000": (3, 5), "430000": (4, 5), "360000": (5, 5), "350000": (6, 5), "330000": (7, 5),
+    "440000": (4, 6), "710000": (7, 6), "460000": (3, 7), "820000": (4, 7), "810000": (5, 7),
+}
+TILE, GAP = 64, 4
+# Sequential blues, light to dark; the dark ones carry white text (contrast ≥ 4.5:1 either way).
+SHADES = ("#f1f5fb", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+
+
+def _shade(count: int, top: int) -> int:
+    if count == 0:
+        return 0
+    return 1 + min(3, (count * 4 - 1) // max(top, 1))
+
+
+def tiles(lang: str) -> dict:
+    """The tile map as inline SVG (links to region pages) plus the rows it was drawn from."""
+    rows = pages.select(TILES)
+    units: dict[str, dict] = {}
+    for row in rows:
+        code = row["code"].value
+        unit = units.setdefault(code, {"iri": row["region"].value, "tasks": int(row["tasks"].value), "macro": set()})
+        if "macro" in row:
+            unit["macro"].add(row["macro"].value.rsplit("/", 1)[1])
+    labels = pages.labels_for({u["iri"] for u in units.values()}, lang)
+    top = max((u["tasks"] for u in units.values()), default=0)
+    parts = []
+    for code, (col, row) in LAYOUT.items():
+        unit = units.get(code)
+        if unit is None:
+            continue
+        x, y = col * (TILE + GAP) + GAP, row * (TILE + GAP) + GAP
+        shade = _shade(unit["tasks"], top)
+        name = labels.get(unit["iri"], code)
+        short = name if lang == "en" else name[:3].rstrip("省市")
+        outline = "west" if "western-china" in unit["macro"] else ("east" if "eastern-china" in unit["macro"] else "")
+        ink = "#ffffff" if shade >= 3 else "#0b1f33"
+        parts.append(Markup(
+            '<a href="{href}" class="tile {outline}" data-code="{code}"><title>{name}: {n}</title>'
+            '<rect x="{x}" y="{y}" width="{w}" height="{w}" rx="6" fill="{fill}"/>'
+            '<text x="{tx}" y="{ty}" fill="{ink}" class="tile-name">{short}</text>'
+            '<text x="{tx}" y="{ny}" fill="{ink}" class="tile-count">{n}</text></a>').format(
+            href=pages.local(unit["iri"]) or unit["iri"], outline=outline, code=code, name=name, n=unit["tasks"],
+            x=x, y=y, w=TILE, fill=SHADES[shade], tx=x + TILE / 2, ty=y + 26, ny=y + 48, ink=ink,
+            short=short if len(short) <= 9 else short[:8] + "…"))
+    width, height = 9 * (TILE + GAP) + GAP, 8 * (TILE + GAP) + GAP
+    svg = Markup('<svg class="tilemap" viewBox="0 0 {} {}" role="img" aria-labelledby="map-title">{}</svg>').format(
+        width, height, Markup("").join(parts))
+    listed = sorted(((labels.get(u["iri"], c), u["tasks"], pages.local(u["iri"])) for c, u in units.items()
+                     if u["tasks"]), key=lambda r: -r[1])
+    return {"svg": svg, "query": TILES, "rows": listed, "shades": SHADES}
+
+
+def diagram(lang: str) -> dict:
+    """Plan → task areas → tasks → regions as nested data for a server-side SVG/HTML diagram."""
+    rows = pages.select(DIAGRAM)
+    areas: dict[str, dict] = {}
+    plan = None
+    for row in rows:
+        plan = row["plan"].value
+        area = areas.setdefault(row["area"].value, {"n": int(row["n"].value), "tasks": [], "regions": []})
+        for key, field in (("task", "tasks"), ("region", "regions")):
+            if key in row and row[key].value not in area[field]:
+                area[field].append(row[key].value)
+    iris = {plan, *areas} | {i for a in areas.values() for i in a["tasks"] + a["regions"]}
+    labels = pages.labels_for({i for i in iris if i}, lang)
+    ordered = sorted(areas.items(), key=lambda kv: kv[1]["n"])
+    for _, area in ordered:
+        area["tasks"].sort(key=lambda iri: [int(x) for x in iri.rsplit("/", 1)[1].split(".")])
+    return {"plan": plan, "areas": ordered, "labels": labels, "query": DIAGRAM}
+
+
+def charts(lang: str, tile_rows: list) -> dict:
+    """Bar-chart data: tasks per region (from the tile query) and tasks per task area."""
+    rows = pages.select(THEMES)
+    labels = pages.labels_for({r["area"].value for r in rows}, lang)
+    themes = [(labels.get(r["area"].value, r["n"].value), int(r["tasks"].value), pages.local(r["area"].value))
+              for r in rows]
+    return {"regions": tile_rows, "themes": themes, "themes_query": THEMES, "regions_query": TILES}
