@@ -13,6 +13,7 @@ from rdflib import Dataset
 
 from kg.build import DEFAULT_BASE, build_dataset
 from kg.extract import ExtractionError, extract
+from kg.link import LinkReport, link
 from kg.model import Article
 from kg.normalize import Text, normalize
 from kg.paths import ARTICLE, BUILD, ROOT, SOURCES
@@ -38,6 +39,7 @@ class BuildResult:
     text: Text
     article: Article
     dataset: Dataset
+    links: LinkReport
     validation: Validation
     store: Path
     dumps: tuple[Path, ...]
@@ -83,10 +85,8 @@ def default_build_time() -> datetime:
 
 
 def assemble(*, input_path: Path = ARTICLE, base: str = DEFAULT_BASE, build_time: datetime | None = None
-             ) -> tuple[Text, Article, Dataset]:
+             ) -> tuple[Text, Article, Dataset, LinkReport]:
     """Read, normalise, extract, build and link: the dataset before the gate."""
-    from kg.link import link
-
     raw = read_article(input_path)
     text = normalize(raw)
     try:
@@ -95,8 +95,7 @@ def assemble(*, input_path: Path = ARTICLE, base: str = DEFAULT_BASE, build_time
         raise InputError(f"{input_path}: {error}") from None
     dataset = build_dataset(article, text, base=base, build_time=build_time or default_build_time(),
                             input_sha256=hashlib.sha256(raw.encode("utf-8")).hexdigest())
-    link(dataset, article, base=base)
-    return text, article, dataset
+    return text, article, dataset, link(dataset, article, base=base)
 
 
 def build(*, input_path: Path = ARTICLE, out_dir: Path = BUILD, base: str = DEFAULT_BASE,
@@ -109,7 +108,7 @@ def build(*, input_path: Path = ARTICLE, out_dir: Path = BUILD, base: str = DEFA
     from kg.dump import write_checksums, write_description, write_dumps
     from kg.store import write_store
 
-    text, article, dataset = assemble(input_path=input_path, base=base, build_time=build_time)
+    text, article, dataset, links = assemble(input_path=input_path, base=base, build_time=build_time)
     if mutate:
         mutate(dataset)
     validation = validate(dataset)
@@ -121,4 +120,4 @@ def build(*, input_path: Path = ARTICLE, out_dir: Path = BUILD, base: str = DEFA
     dumps += write_description(meta, out_dir / "dumps", base=base)
     dumps.append(write_checksums(dumps, out_dir / "dumps"))
     store = write_store(dataset, out_dir / "store")
-    return BuildResult(text, article, dataset, validation, store, tuple(dumps))
+    return BuildResult(text, article, dataset, links, validation, store, tuple(dumps))

@@ -29,7 +29,7 @@ def _readable(graph: Graph, limit: int = 25) -> str:
 
 @pytest.mark.parametrize("name", GRAPHS)
 def test_the_built_graph_matches_its_snapshot(assembled, request, name):
-    _, _, dataset = assembled
+    _, _, dataset, _ = assembled
     fresh = _graph(dataset, name)
     path = SNAPSHOTS / f"{name}.nt"
     if request.config.getoption("--update-snapshots"):

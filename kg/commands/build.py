@@ -37,6 +37,8 @@ def summary(result) -> str:
         f"  unrepaired characters kept as '?': {len(result.text.unrepaired)}",
         f"  source defects: {len(result.article.defects)} "
         + "; ".join(f"{d.kind} at {d.area_number}.{d.position}" for d in result.article.defects),
+        f"  links: {len(result.links.linked)} place mentions linked, {len(result.links.unlinked)} not linked"
+        + "".join(f"\n    {line}" for line in result.links.lines() if line.startswith("NOT LINKED")),
         f"  SHACL: conforms ({sum(r.severity == 'Warning' for r in result.validation.results)} warnings)",
         f"  store: {result.store}",
         f"  dumps: {len(result.dumps)} files in {result.dumps[0].parent if result.dumps else '-'}",
