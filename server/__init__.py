@@ -11,7 +11,7 @@ from server.cache import ResultCache
 from server.store import served_from_config
 
 # One blueprint per concern: module server.<name> exposing `bp`. Registering one is adding its name here.
-BLUEPRINTS = ("sparql", "ops", "site", "resources")
+BLUEPRINTS = ("sparql", "ops", "site", "resources", "shacl_service")
 
 
 class State:
