@@ -64,6 +64,9 @@ class Executor:
             _, kind, text = message
             raise QuerySyntaxError(text) if kind == "syntax" else EvaluationError(text)
         answer = Answer(message[1])
+        if len(message) == 3:
+            answer.chunks.append(message[2])
+            return answer
         while chunk := self.conn.recv_bytes():
             answer.chunks.append(chunk)
         return answer

@@ -1,9 +1,12 @@
 """Content negotiation: the one place that maps Accept / ?format= to a pyoxigraph format."""
 
+import functools
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from flask import Request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 from server.errors import BadRequest, NotAcceptable
 
@@ -62,12 +65,21 @@ def _from_format_param(value: str, offers: tuple[Format, ...]) -> Format | None:
     raise BadRequest(f"unknown format {value!r}; names: {', '.join(sorted(ALL_NAMES))}")
 
 
-def negotiate(request: Request, offers: tuple[Format, ...]) -> Format | None:
-    """The best format of `offers` for this request, or None when nothing is acceptable."""
-    param = request.args.get("format") or (request.form.get("format") if request.mimetype.endswith("urlencoded") else None)
+def negotiate(request: Request, offers: tuple[Format, ...], params=None) -> Format | None:
+    """The best format of `offers` for this request, or None when nothing is acceptable.
+
+    `params` are the protocol parameters (URL and form body); ?format= there overrides Accept.
+    """
+    param = (request.args if params is None else params).get("format")
     if param:
         return _from_format_param(param, offers)
-    accept = request.accept_mimetypes
+    return _best(request.headers.get("Accept", ""), offers)
+
+
+@functools.lru_cache(maxsize=512)
+def _best(header: str, offers: tuple[Format, ...]) -> Format | None:
+    """Werkzeug's q-value matching, memoised: clients send the same few Accept headers over and over."""
+    accept = parse_accept_header(header, MIMEAccept)
     if not accept:
         return offers[0]
     candidates = [fmt.media_type for fmt in offers]

@@ -43,10 +43,11 @@ def _query(op: protocol.Operation) -> Response:
     _refuse_outbound(op.text)
     timeout = protocol.lowered(op.params, "timeout", float(config["QUERY_TIMEOUT"]))
     cap = int(protocol.lowered(op.params, "max-rows", int(config["ROW_CAP"]), int))
-    results_fmt, rdf_fmt = formats.negotiate(request, RESULTS), formats.negotiate(request, RDF)
+    results_fmt, rdf_fmt = formats.negotiate(request, RESULTS, op.params), formats.negotiate(request, RDF, op.params)
+    endpoint_url = request.base_url
     if results_fmt is None and rdf_fmt is None:
         formats.require(None, RESULTS + RDF)
-    request_key = repr((state.version, request.base_url, op.text, op.default_graphs, op.named_graphs,
+    request_key = repr((state.version, endpoint_url, op.text, op.default_graphs, op.named_graphs,
                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap))
     etag = hashlib.sha256(request_key.encode()).hexdigest()[:32]
     cacheable = not _VOLATILE.search(op.text)
@@ -63,7 +64,7 @@ def _query(op: protocol.Operation) -> Response:
         # The query's own FROM / FROM NAMED choose its dataset; otherwise the default graph is the union.
         union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
         request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
-                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, request.base_url)
+                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, endpoint_url)
         try:
             answer = state.pool(current_app).run(request_tuple, timeout)
         except QueryTimeout:

@@ -3,8 +3,8 @@
 It exists so that a runaway query can be stopped: pyoxigraph cannot cancel a query and releases the
 GIL while evaluating, so the only way to free the CPU at the time limit is to kill the process.
 Messages in: (op, text, default_graph, named_graphs, results_format, rdf_format, row_cap[, base_iri]).
-Messages out: ("ready", triples) once; per request ("ok", meta) then byte chunks then b"", or
-("error", kind, message).
+Messages out: ("ready", triples) once; per request ("ok", meta, body) for small answers, or
+("ok", meta) then byte chunks then b"", or ("error", kind, message).
 """
 
 import io
@@ -59,11 +59,11 @@ class _RowBound(io.RawIOBase):
         return len(data)
 
 
-def _select(store: ox.Store, run, fmt: str, cap: int) -> tuple[bytes, bool]:
+def _select(first: ox.QuerySolutions, run, fmt: str, cap: int) -> tuple[bytes, bool]:
     """SELECT answer serialised by pyoxigraph, cut to `cap` rows; returns (body, truncated)."""
     sink = _RowBound(fmt, cap)
     try:
-        run().serialize(sink, format=getattr(ox.QueryResultsFormat, fmt))
+        first.serialize(sink, format=getattr(ox.QueryResultsFormat, fmt))
         return b"".join(sink.parts), False
     except OverflowError:
         pass
@@ -108,8 +108,7 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     if kind == "boolean":
         return {"kind": kind, "format": fmt, "rows": 1}, results.serialize(format=getattr(ox.QueryResultsFormat, fmt))
     if kind == "solutions":
-        del results  # _select runs the query itself, so it can run it again when over the cap
-        body, truncated = _select(store, run, fmt, cap)
+        body, truncated = _select(results, run, fmt, cap)  # `run` again only when over the cap
         return {"kind": kind, "format": fmt, "truncated": truncated}, body
     triples = list(itertools.islice(results, cap + 1))
     body = ox.serialize(triples[:cap], format=getattr(ox.RdfFormat, fmt))
@@ -134,6 +133,9 @@ def main(conn, path: str, in_memory: bool, writable: bool) -> None:
             conn.send(("error", "evaluation", f"{type(error).__name__}: {error}"))
             continue
         meta["bytes"] = len(body)
+        if len(body) <= CHUNK:  # the common case: one message, one wake-up of the parent
+            conn.send(("ok", meta, body))
+            continue
         conn.send(("ok", meta))
         view = memoryview(body)
         for start in range(0, len(body), CHUNK):
