@@ -51,7 +51,8 @@ def _query(op: protocol.Operation) -> Response:
                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap))
     etag = hashlib.sha256(request_key.encode()).hexdigest()[:32]
     cacheable = not _VOLATILE.search(op.text)
-    if cacheable and etag in request.if_none_match:
+    # If-None-Match uses the weak comparison (RFC 9110 13.1.2), so W/"…" from a proxy still matches.
+    if cacheable and (request.if_none_match.star_tag or request.if_none_match.contains_weak(etag)):
         return _finish(Response(status=304), etag, cacheable)
     cache = state.cache if cacheable else None
     hit = cache.get(etag) if cache is not None else None

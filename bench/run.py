@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Benchmark the endpoint against its peers in ONE run and write bench/RESULTS.md with the ratios.
+
+  .venv/bin/python bench/run.py [--triples 1e5] [--seconds 3] [--scratch /tmp/kg-bench]
+
+Starts, on 127.0.0.1 only: policykg under gunicorn twice (cold: result cache off; warm: cache on),
+the Oxigraph server (PyPI `oxigraph`, in-memory), pyoxigraph behind a bare ASGI app (peers/ox_http.py,
+the "pyoxigraph + any Python HTTP" floor) and rdflib-endpoint. The peers run from a separate venv
+under the scratch folder so they never touch the project's. All load the synthetic graph of
+gen_data.py; loadtest.py drives them with wrk (4 connections), the same query mix for each. Every
+server started here is stopped here, by its own process id.
+"""
+
+import argparse
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+KG = ROOT / ".venv" / "bin" / "kg"
+PEERS = ["rdflib-endpoint==0.6.3", "uvicorn==0.54.0", "pyoxigraph==0.5.13", "oxigraph==0.5.13"]
+HEAVY = ("q2", "q5", "q8")  # aggregation, text filter, paging
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def setup(scratch: Path) -> Path:
+    """The peers' venv (idempotent)."""
+    venv = scratch / "venv"
+    if not (venv / "bin" / "rdflib-endpoint").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *PEERS], check=True)
+    return venv
+
+
+def data(scratch: Path, triples: str) -> Path:
+    path = scratch / "data" / f"kg-{triples}.ttl"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, str(HERE / "gen_data.py"), "--triples", triples, "--out", str(path)], check=True)
+    return path
+
+
+def ready(url: str, seconds: float = 300) -> None:
+    body = urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"}).encode()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(url, data=body, headers={"Accept": "application/sparql-results+json"})
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {seconds} s")
+
+
+class Servers:
+    """The servers this run starts; each in its own session, stopped by its own pid."""
+
+    def __init__(self, logs: Path):
+        self.logs, self.running = logs, []
+
+    def start(self, name: str, command: list[str], env: dict | None = None) -> None:
+        log = open(self.logs / f"{name}.log", "wb")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                   env={**os.environ, **(env or {})}, start_new_session=True, cwd=ROOT)
+        self.running.append((name, process))
+
+    def stop(self) -> None:
+        for _, process in self.running:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for _, process in self.running:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def geomean(values: list[float]) -> float:
+    values = [v for v in values if v > 0]
+    return math.exp(sum(map(math.log, values)) / len(values)) if values else 0.0
+
+
+def report(results: dict, label: str, commands: list[str]) -> str:
+    """RESULTS.md: the table, geometric means, and each target of the issue with its ratio."""
+    rows = results["results"]
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    queries = list(dict.fromkeys(r["query"] for r in rows))
+    rps = {(r["system"], r["query"]): r.get("rps", 0.0) if r.get("ok") else 0.0 for r in rows}
+    common = [q for q in queries if all(rps[(s, q)] > 0 for s in systems)]
+    gm = {s: geomean([rps[(s, q)] for q in common]) for s in systems}
+    lines = [f"# Endpoint benchmark: {label}", "",
+             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine, all systems in one run "
+             "(wrk, 4 connections, form POST; answers validated once per system and query, row counts compared).",
+             "", "Commands:", "", "```sh", *commands, "```", "", "## Requests per second", "",
+             "| query | " + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
+    for q in queries:
+        lines.append(f"| {q} | " + " | ".join(f"{rps[(s, q)]:.0f}" if rps[(s, q)] >= 10 else f"{rps[(s, q)]:.2f}"
+                                               for s in systems) + " |")
+    lines.append("| **geometric mean** | " + " | ".join(f"**{gm[s]:.0f}**" for s in systems) + " |")
+    lines += ["", f"Geometric means over the {len(common)} queries every system answered.", "", "## Targets (issue 4)", ""]
+
+    def ratio(a, b):
+        return a / b if b else float("inf")
+
+    checks = []
+    cold = gm.get("policykg-cold", 0)
+    checks.append(("cold geometric mean ≥ pyoxigraph + bare ASGI", ratio(cold, gm.get("ox-http", 0)), 1.0))
+    checks.append(("cold geometric mean ≥ 10× rdflib-endpoint", ratio(cold, gm.get("rdflib-ep", 0)), 10.0))
+    for q in queries:
+        if q.split("_")[0] in HEAVY:
+            checks.append((f"cold {q} ≥ 0.9× Oxigraph server", ratio(rps[("policykg-cold", q)], rps[("oxigraph", q)]), 0.9))
+    for q in queries:
+        checks.append((f"warm {q} ≥ Oxigraph server", ratio(rps[("policykg-warm", q)], rps[("oxigraph", q)]), 1.0))
+    lines += ["| target | ratio | met |", "|---|---:|---|"]
+    lines += [f"| {name} | {value:.2f} | {'yes' if value >= need else 'no'} |" for name, value, need in checks]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--triples", default="1e5")
+    parser.add_argument("--seconds", type=float, default=3.0, help="wrk seconds per (system, query) (default 3)")
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
+    parser.add_argument("--workers", type=int, default=2, help="policykg gunicorn workers (default 2)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    args.scratch.mkdir(parents=True, exist_ok=True)
+    logs = args.scratch / "logs"
+    logs.mkdir(exist_ok=True)
+    venv, ttl = setup(args.scratch), data(args.scratch, args.triples)
+    ports = {name: free_port() for name in ("policykg-cold", "policykg-warm", "oxigraph", "ox-http", "rdflib-ep")}
+    urls = {name: f"http://127.0.0.1:{port}/sparql" for name, port in ports.items()}
+    urls["oxigraph"], urls["rdflib-ep"] = f"http://127.0.0.1:{ports['oxigraph']}/query", f"http://127.0.0.1:{ports['rdflib-ep']}/"
+    servers = Servers(logs)
+    quiet = {"KG_ACCESS_LOG": "false"}
+    try:
+        for name, cache in (("policykg-cold", "false"), ("policykg-warm", "true")):
+            servers.start(name, [str(KG), "serve", "--data", str(ttl), "--bind", f"127.0.0.1:{ports[name]}",
+                                 "--workers", str(args.workers)], {**quiet, "KG_CACHE": cache})
+        servers.start("oxigraph", [str(venv / "bin" / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}"])
+        servers.start("ox-http", [str(venv / "bin" / "python"), str(HERE / "peers" / "ox_http.py"), "--data", str(ttl),
+                                  "--host", "127.0.0.1", "--port", str(ports["ox-http"])])
+        servers.start("rdflib-ep", [str(venv / "bin" / "rdflib-endpoint"), "serve", "--host", "127.0.0.1",
+                                    "--port", str(ports["rdflib-ep"]), str(ttl)])
+        ready(urls["oxigraph"])
+        load = urllib.request.Request(f"http://127.0.0.1:{ports['oxigraph']}/store?default", data=ttl.read_bytes(),
+                                      headers={"Content-Type": "text/turtle"}, method="POST")
+        urllib.request.urlopen(load, timeout=600).close()
+        for url in urls.values():
+            ready(url)
+        raw = args.scratch / "results.json"
+        command = [str(venv / "bin" / "python"), str(HERE / "loadtest.py"), "--driver", "wrk", "-c", "4",
+                   "-T", str(args.seconds), "--rounds", "1", "--timeout", "60", "--json", str(raw),
+                   "--label", f"{args.triples} triples", *(f"{n}={u}" for n, u in urls.items())]
+        status = subprocess.run(command, cwd=HERE).returncode
+        results = json.loads(raw.read_text())
+    finally:
+        servers.stop()
+    shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --workers {args.workers}",
+             "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds 1 NAME=URL ..."]
+    args.out.write_text(report(results, f"{args.triples} triples", shown), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
