@@ -1,6 +1,7 @@
 """SHACL validation as a gate: the union of every graph checked against shapes/policykg.ttl, with a readable report."""
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -106,19 +107,27 @@ def _text(graph: rdflib.Graph, node: rdflib.term.Node | None) -> str:
     return node.n3(graph.namespace_manager)
 
 
-def _language(message: rdflib.Literal) -> str:
-    # pySHACL drops the language tag of SPARQL constraint messages after filling in {?var}: tell by the script
+def _language(message: rdflib.Literal, templates: list[rdflib.Literal]) -> str:
+    """The language of a result message: its tag, or, since pySHACL drops the tag of SPARQL messages once it has
+    filled in {?var}, the tag of the shape's message that it was made from."""
     if message.language:
         return message.language.split("-")[0]
+    for template in templates:
+        pattern = re.sub(r"\\\{\\[?$]\w+\\\}", ".*", re.escape(str(template)))
+        if template.language and re.fullmatch(pattern, str(message), re.S):
+            return template.language.split("-")[0]
     return "zh" if any("\u4e00" <= ch <= "\u9fff" for ch in str(message)) else "en"
 
 
-def _results(report: rdflib.Graph, data: rdflib.Graph) -> tuple[Result, ...]:
+def _results(report: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[Result, ...]:
     for prefix, namespace in VOCABULARIES.items():
         report.bind(prefix, namespace, replace=True)
     out = []
     for node in report.subjects(rdflib.RDF.type, SH.ValidationResult):
-        messages = {_language(m): str(m) for m in report.objects(node, SH.resultMessage) if isinstance(m, rdflib.Literal)}
+        sources = (report.value(node, SH.sourceConstraint), report.value(node, SH.sourceShape))
+        templates = [m for source in sources if source is not None for m in shapes.objects(source, SH.message)]
+        messages = {_language(m, templates): str(m) for m in report.objects(node, SH.resultMessage)
+                    if isinstance(m, rdflib.Literal)}
         focus = report.value(node, SH.focusNode)
         out.append(
             Result(
@@ -157,5 +166,5 @@ def validate(
         allow_infos=True,
         abort_on_first=False,
     )
-    results = _results(report, data_graph)
+    results = _results(report, data_graph, shapes_graph)
     return Validation(conforms=not any(r.severity == "Violation" for r in results), report_graph=report, results=results)
