@@ -253,3 +253,23 @@ def test_errors_are_an_html_page_for_browsers(client):
     assert response.status_code == 400
     assert response.content_type == "text/html; charset=utf-8"
     assert b"<h1>400" in response.data
+
+
+def test_literals_that_look_like_row_separators_do_not_truncate(client):
+    # The fast path counts "},{" as a row bound; a literal full of them forces the exact re-count.
+    query = 'SELECT ?x { VALUES ?x { "},{},{},{" "a},{b" "},{" } }'
+    response = client.get("/sparql", query_string={"query": query})
+    assert "X-Result-Truncated" not in response.headers
+    assert [b["x"]["value"] for b in json.loads(response.data)["results"]["bindings"]] == ["},{},{},{", "a},{b", "},{"]
+
+
+def test_big_answers_cross_the_process_boundary_in_chunks():
+    app = make_app(EXECUTORS=1)
+    try:
+        values = " ".join(str(n) for n in range(4000))
+        response = app.test_client().get("/sparql", query_string={"query": f"SELECT ?n {{ VALUES ?n {{ {values} }} }}"})
+        assert response.status_code == 200
+        assert len(response.data) > 64 * 1024
+        assert len(json.loads(response.data)["results"]["bindings"]) == 4000
+    finally:
+        app.extensions["kg"].close()
