@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
 
 from kg.dump import sha256
@@ -118,14 +118,24 @@ def _service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) ->
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     for name in RESULT_FORMATS:
         g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
-    default = BNode("default-dataset")
+    default = URIRef(f"{service}#dataset")
     g.add((service, SD.defaultDataset, _typed(g, default, SD.Dataset)))
     for name in graph_names:
-        named = BNode(f"named-graph-{name.rsplit('/', 1)[-1]}")
+        named = URIRef(f"{service}#graph-{name.rsplit('/', 1)[-1]}")
         g.add((default, SD.namedGraph, _typed(g, named, SD.NamedGraph)))
         g.add((named, SD.name, URIRef(name)))
         g.add((named, SD.graph, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}")))
     return service
+
+
+def _copy_types(g: Graph, quads: list[ox.Quad]) -> None:
+    """Copy into the description the rdf:type of every resource it refers to that the data types elsewhere, so
+    the description stands alone (DCAT-AP checks the classes of referenced resources, e.g. dct:Standard)."""
+    untyped = {str(o) for o in g.objects() if isinstance(o, URIRef) and (o, RDF.type, None) not in g}
+    rdf_type = ox.NamedNode(str(RDF.type))
+    for q in quads:
+        if q.predicate == rdf_type and isinstance(q.subject, ox.NamedNode) and q.subject.value in untyped:
+            g.add((URIRef(q.subject.value), RDF.type, URIRef(q.object.value)))
 
 
 def _build_time(quads: list[ox.Quad]) -> datetime:
@@ -151,7 +161,9 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     if build_time.tzinfo is None:
         raise ValueError("build_time must be timezone-aware")
     g = Graph(identifier=URIRef(f"{base}graph/meta"))
-    g += union_graph([q for q in all_quads if q.graph_name == meta_name])
+    # keep what others wrote into the meta graph (the linker's linksets), not an earlier description of ours
+    ours = tuple(f"{base}id/{part}" for part in ("catalog", "dataset/policykg", "service/", "publisher/"))
+    g += (t for t in union_graph([q for q in all_quads if q.graph_name == meta_name]) if not str(t[0]).startswith(ours))
     # whole seconds in UTC: the description changes only when the build time does
     issued = Literal(build_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
     catalog, dataset = URIRef(f"{base}id/catalog"), URIRef(f"{base}id/dataset/policykg")
@@ -191,7 +203,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         g.add((dataset, DCTERMS.language, language))
     for keyword in ("科技合作", "东西部协作", "十四五", "S&T cooperation", "East–West cooperation"):
         g.add((dataset, DCAT.keyword, Literal(keyword, lang="zh" if any("\u4e00" <= c <= "\u9fff" for c in keyword) else "en")))
-    temporal = BNode("temporal")
+    temporal = URIRef(f"{dataset}#temporal")
     g.add((dataset, DCTERMS.temporal, _typed(g, temporal, DCTERMS.PeriodOfTime)))
     g.add((temporal, DCAT.startDate, Literal(f"{period[0]}-01-01", datatype=XSD.date)))
     g.add((temporal, DCAT.endDate, Literal(f"{period[1]}-12-31", datatype=XSD.date)))
@@ -219,6 +231,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     for linkset in sorted(set(g.subjects(RDF.type, VOID.Linkset)) - nested):
         g.add((dataset, VOID.subset, linkset))  # the linker's linksets, as parts of this dataset
     g.add((catalog, DCAT.service, _service(g, dataset, sorted(by_graph), base=base)))
+    _copy_types(g, quads)
     if isinstance(data, rdflib.Dataset):
         target = data.graph(g.identifier)
         target.addN((s, p, o, target) for s, p, o in g)

@@ -18,10 +18,11 @@ def publish(dataset: Data, *, base: str, build_time: datetime, store: Path = pat
 
     Call only with a dataset that passed kg.validate.validate(): nothing here checks it again.
     """
-    quads = [q for q in to_quads(dataset) if q.graph_name != ox.NamedNode(f"{base}graph/meta")]
-    written = write_dumps(quads, dumps, base=base)
-    meta = describe(quads, written, base=base, build_time=build_time)
+    quads = to_quads(dataset)
+    written = write_dumps(quads, dumps, base=base)  # leaves the meta graph out
+    meta = describe(quads, written, base=base, build_time=build_time)  # keeps what the linker put in meta
     written += write_description(meta, dumps, base=base)
     written.append(write_checksums(written, dumps))
-    write_store(quads + to_quads(meta), store)
+    meta_name = ox.NamedNode(f"{base}graph/meta")
+    write_store([q for q in quads if q.graph_name != meta_name] + to_quads(meta), store)
     return written

@@ -43,9 +43,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no store at {args.store}: run `kg build` first")
     store = ox.Store.read_only(str(args.store))
     base = _base(store)
-    quads = [q for q in store.quads_for_pattern(None, None, None) if q.graph_name != ox.NamedNode(f"{base}graph/meta")]
-    written = write_dumps(quads, args.out, base=base)
-    meta = describe(quads, written, base=base, build_time=_build_time(store, base))
+    quads = list(store.quads_for_pattern(None, None, None))
+    written = write_dumps(quads, args.out, base=base)  # leaves the meta graph out
+    meta = describe(quads, written, base=base, build_time=_build_time(store, base))  # re-describes, keeping the rest
     written += write_description(meta, args.out, base=base)
     written.append(write_checksums(written, args.out))
     for path in written:
