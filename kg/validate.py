@@ -1,6 +1,7 @@
 """SHACL validation as a gate: the union of every graph checked against shapes/policykg.ttl, with a readable report."""
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,6 +18,14 @@ from kg.rdffile import load
 SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _LABELS = (RDFS.label, SKOS.prefLabel)
+
+
+def terminal_language() -> str:
+    """zh when the locale the terminal asks for (LC_ALL, LC_MESSAGES, LANG, LANGUAGE) is Chinese, otherwise en."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        if value := os.environ.get(name):
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,9 @@ class Validation:
         """How many results have this severity."""
         return sum(1 for r in self.results if r.severity == severity)
 
-    def text(self, *, lang: str = "en") -> str:
-        """The report for a terminal, messages in `lang` first then the other language."""
+    def text(self, *, lang: str | None = None) -> str:
+        """The report for a terminal, messages in `lang` (default: the terminal's language) first, then the other."""
+        lang = lang or terminal_language()
         summary = {
             "zh": f"{'符合' if self.conforms else '不符合'}：{self.count('Violation')} 个违规，{self.count('Warning')} 个警告，{self.count('Info')} 个提示",
             "en": f"{'Conforms' if self.conforms else 'Does not conform'}: {self.count('Violation')} violation(s), "

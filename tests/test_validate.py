@@ -96,3 +96,12 @@ def test_cli_exit_codes_mean_conforms_does_not_conform_usage(capsys, tmp_path):
 def test_cli_json_format(capsys):
     assert main(["validate", str(DATA / "data.trig"), "--shapes", str(SHAPES), "--format", "json"]) == 1
     assert json.loads(capsys.readouterr().out)["conforms"] is False
+
+
+def test_text_report_follows_the_terminal_language_by_default(validation, monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert validation.text().startswith("不符合")
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    assert validation.text().startswith("Does not conform")

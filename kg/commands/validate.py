@@ -1,13 +1,12 @@
 """Validate an RDF file (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML) against the policykg SHACL shapes."""
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from kg.cli import EXIT_NONCONFORMING, EXIT_OK, UsageError
 from kg.rdffile import RdfSyntaxError
-from kg.validate import validate
+from kg.validate import terminal_language, validate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,14 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ontology", type=Path, help="ontology whose class hierarchy sh:class sees (default ontology/policykg.ttl)")
     parser.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="report format (default text)")
     parser.add_argument("--lang", choices=("zh", "en"), help="language shown first in text reports (default: the terminal's)")
-
-
-def terminal_language() -> str:
-    """zh when the locale the terminal asks for is Chinese, otherwise en."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        if value := os.environ.get(name):
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 def run(args: argparse.Namespace) -> int:
