@@ -136,7 +136,8 @@ def report(results: dict, label: str, commands: list[str]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", default="1e5")
-    parser.add_argument("--seconds", type=float, default=3.0, help="wrk seconds per (system, query) (default 3)")
+    parser.add_argument("--seconds", type=float, default=4.0, help="wrk seconds per (system, query), all rounds (default 4)")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds, system order rotated (default 2)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
     parser.add_argument("--workers", type=int, default=2, help="policykg gunicorn workers (default 2)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
@@ -167,14 +168,15 @@ def main(argv=None) -> int:
             ready(url)
         raw = args.scratch / "results.json"
         command = [str(venv / "bin" / "python"), str(HERE / "loadtest.py"), "--driver", "wrk", "-c", "4",
-                   "-T", str(args.seconds), "--rounds", "1", "--timeout", "60", "--json", str(raw),
+                   "-T", str(args.seconds), "--rounds", str(args.rounds), "--timeout", "60", "--json", str(raw),
                    "--label", f"{args.triples} triples", *(f"{n}={u}" for n, u in urls.items())]
         status = subprocess.run(command, cwd=HERE).returncode
         results = json.loads(raw.read_text())
     finally:
         servers.stop()
-    shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --workers {args.workers}",
-             "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds 1 NAME=URL ..."]
+    shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --rounds {args.rounds} "
+             f"--workers {args.workers}",
+             "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds ROUNDS NAME=URL ..."]
     args.out.write_text(report(results, f"{args.triples} triples", shown), encoding="utf-8")
     print(f"wrote {args.out}")
     return status

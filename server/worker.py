@@ -14,7 +14,7 @@ from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-CHUNK = 64 * 1024
+CHUNK = 1 << 20  # answers up to this size go back in one message
 
 
 def open_store(path: str, *, in_memory: bool, writable: bool) -> ox.Store:
@@ -37,11 +37,12 @@ def _graphs(iris):
 class _RowBound(io.RawIOBase):
     """A sink that counts an upper bound of result rows as bytes arrive, and stops past `cap`."""
 
-    MARKERS = {"JSON": b"},{", "XML": b"<result>", "CSV": b"\n", "TSV": b"\n"}
+    MARKERS = {"JSON": b"},{", "XML": b"<result>", "CSV": b"\n", "TSV": b"\n", "N_TRIPLES": b"\n", "N_QUADS": b"\n"}
 
     def __init__(self, fmt: str, cap: int):
         self.marker, self.cap, self.parts, self.count, self.tail = self.MARKERS[fmt], cap, [], 0, b""
         # CSV/TSV: the header line is not a row; JSON: n rows have n-1 separators.
+        # N-Triples / N-Quads: exactly one line per triple (newlines in literals are escaped).
         self.count = -1 if fmt in ("CSV", "TSV") else (1 if fmt == "JSON" else 0)
 
     def writable(self):
@@ -110,6 +111,13 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     if kind == "solutions":
         body, truncated = _select(results, run, fmt, cap)  # `run` again only when over the cap
         return {"kind": kind, "format": fmt, "truncated": truncated}, body
+    if fmt in ("N_TRIPLES", "N_QUADS"):  # line-based: pyoxigraph writes straight into a counting sink
+        sink = _RowBound(fmt, cap)
+        try:
+            results.serialize(sink, format=getattr(ox.RdfFormat, fmt))
+            return {"kind": kind, "format": fmt, "truncated": False, "rows": sink.count}, b"".join(sink.parts)
+        except OverflowError:
+            results = run()
     triples = list(itertools.islice(results, cap + 1))
     body = ox.serialize(triples[:cap], format=getattr(ox.RdfFormat, fmt))
     return {"kind": kind, "format": fmt, "truncated": len(triples) > cap, "rows": min(len(triples), cap)}, body

@@ -273,3 +273,12 @@ def test_big_answers_cross_the_process_boundary_in_chunks():
         assert len(json.loads(response.data)["results"]["bindings"]) == 4000
     finally:
         app.extensions["kg"].close()
+
+
+def test_guard_examples_hold():
+    import doctest
+
+    from server import guard
+
+    result = doctest.testmod(guard)
+    assert result.attempted >= 5 and result.failed == 0
