@@ -45,6 +45,7 @@ GRAPH_TITLES = {
     "links": ("与其他数据集的链接", "links to other datasets"),
     "divisions": ("行政区划代码表（GB/T 2260）", "administrative division table (GB/T 2260)"),
 }
+PKG_NS, TIME = "https://policykg.example/def/", "http://www.w3.org/2006/time#"
 ENDED = ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime")
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 
@@ -81,6 +82,8 @@ def _distribution(g: Graph, dataset: URIRef, path: Path, *, base: str, issued: L
     g.add((checksum, SPDX.algorithm, _typed(g, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
     g.add((checksum, SPDX.checksumValue, Literal(sha256(path), datatype=XSD.hexBinary)))
     g.add((d, DCTERMS.license, LICENCE))
+    for language in LANGUAGES:
+        g.add((d, DCTERMS.language, language))
     g.add((d, DCTERMS.issued, issued))
     g.add((d, DCTERMS.modified, issued))
 
@@ -138,6 +141,19 @@ def _copy_types(g: Graph, quads: list[ox.Quad]) -> None:
             g.add((URIRef(q.subject.value), RDF.type, URIRef(q.object.value)))
 
 
+def _period(quads: list[ox.Quad]) -> tuple[int, int] | None:
+    """The years the plans cover: pkg:period → time:hasBeginning/time:hasEnd → time:inXSDgYear (None if absent)."""
+    def objects(subjects: set, predicate: str) -> set:
+        return {q.object for q in quads if q.predicate.value == predicate and q.subject in subjects}
+
+    periods = {q.object for q in quads if q.predicate.value == f"{PKG_NS}period"}
+    begins = objects(objects(periods, f"{TIME}hasBeginning"), f"{TIME}inXSDgYear")
+    ends = objects(objects(periods, f"{TIME}hasEnd"), f"{TIME}inXSDgYear")
+    if not begins or not ends:
+        return None
+    return min(int(y.value[:4]) for y in begins), max(int(y.value[:4]) for y in ends)
+
+
 def _build_time(quads: list[ox.Quad]) -> datetime:
     """When the data was built: the build activity's prov:endedAtTime in the provenance graph."""
     times = sorted(q.object.value for q in quads if q.predicate == ENDED)
@@ -147,7 +163,7 @@ def _build_time(quads: list[ox.Quad]) -> datetime:
 
 
 def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime | None = None,
-             period: tuple[int, int] = (2021, 2025)) -> Graph:
+             period: tuple[int, int] | None = None) -> Graph:
     """The meta graph ({base}graph/meta) describing `data` and the dump files `dumps`; returned and, when `data`
     is an rdflib Dataset, also added to it.
 
@@ -158,6 +174,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     all_quads = to_quads(data)
     quads = [q for q in all_quads if q.graph_name != meta_name]
     build_time = build_time or _build_time(quads)
+    period = period or _period(quads)
     if build_time.tzinfo is None:
         raise ValueError("build_time must be timezone-aware")
     g = Graph(identifier=URIRef(f"{base}graph/meta"))
@@ -203,10 +220,11 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         g.add((dataset, DCTERMS.language, language))
     for keyword in ("科技合作", "东西部协作", "十四五", "S&T cooperation", "East–West cooperation"):
         g.add((dataset, DCAT.keyword, Literal(keyword, lang="zh" if any("\u4e00" <= c <= "\u9fff" for c in keyword) else "en")))
-    temporal = URIRef(f"{dataset}#temporal")
-    g.add((dataset, DCTERMS.temporal, _typed(g, temporal, DCTERMS.PeriodOfTime)))
-    g.add((temporal, DCAT.startDate, Literal(f"{period[0]}-01-01", datatype=XSD.date)))
-    g.add((temporal, DCAT.endDate, Literal(f"{period[1]}-12-31", datatype=XSD.date)))
+    if period:
+        temporal = URIRef(f"{dataset}#temporal")
+        g.add((dataset, DCTERMS.temporal, _typed(g, temporal, DCTERMS.PeriodOfTime)))
+        g.add((temporal, DCAT.startDate, Literal(f"{period[0]}-01-01", datatype=XSD.date)))
+        g.add((temporal, DCAT.endDate, Literal(f"{period[1]}-12-31", datatype=XSD.date)))
 
     for path in sorted(Path(p) for p in dumps):
         if path.name.removesuffix(".gz").rsplit(".", 1)[0] in TITLES and Path(path.name.removesuffix(".gz")).suffix in MEDIA:

@@ -68,8 +68,9 @@ def _order(quad: ox.Quad) -> tuple:
 
 
 def _iris(quads: list[ox.Quad]) -> set[str]:
-    iris = {t.value for q in quads for t in (q.subject, q.predicate, q.object) if isinstance(t, ox.NamedNode)}
-    return iris | {q.object.datatype.value for q in quads if isinstance(q.object, ox.Literal)}
+    terms = (t for q in quads for t in (q.subject, q.object) + (() if q.predicate.value == RDF_TYPE else (q.predicate,)))
+    iris = {t.value for t in terms if isinstance(t, ox.NamedNode)}  # rdf:type is written `a`: no rdf: prefix for it
+    return iris | {q.object.datatype.value for q in quads if isinstance(q.object, ox.Literal) and not q.object.language}
 
 
 def _trig_prefixes(quads: list[ox.Quad], *, base: str) -> dict[str, str]:

@@ -59,6 +59,11 @@ def test_gzip_distributions_name_their_compression(meta):
     assert meta.value(distribution, DCAT.mediaType) == rdflib.URIRef("http://www.iana.org/assignments/media-types/text/turtle")
 
 
+def test_temporal_coverage_is_absent_when_the_data_has_no_period():
+    graph = describe([], [], base=BASE, build_time=BUILT)
+    assert graph.value(DATASET, DCTERMS.temporal) is None
+
+
 def test_dataset_has_licence_language_coverage_publisher_and_dates(meta):
     for predicate in (DCTERMS.license, DCTERMS.language, DCTERMS.spatial, DCTERMS.publisher, DCTERMS.issued):
         assert meta.value(DATASET, predicate) is not None, predicate
@@ -71,9 +76,9 @@ def test_dataset_has_licence_language_coverage_publisher_and_dates(meta):
 def test_void_counts_each_named_graph_but_meta(meta):
     subsets = {str(s).rsplit("/", 1)[-1]: s for s in meta.objects(DATASET, VOID.subset)}
     assert set(subsets) == {"kg", "provenance"}
-    assert meta.value(subsets["kg"], VOID.triples).toPython() == 12
+    assert meta.value(subsets["kg"], VOID.triples).toPython() == 14
     assert meta.value(subsets["provenance"], VOID.triples).toPython() == 1
-    assert meta.value(DATASET, VOID.triples).toPython() == 13
+    assert meta.value(DATASET, VOID.triples).toPython() == 15
     assert meta.value(subsets["kg"], VOID.classes).toPython() == 3
 
 

@@ -77,7 +77,7 @@ def test_turtle_has_one_block_per_subject_with_prefixes(dumps):
     assert "@prefix pkg: <https://policykg.example/def/> ." in text
     assert "task:1.1 a pkg:Task ;" in text
     blocks = [line.split()[0] for line in text.splitlines() if line and not line[0].isspace() and not line.startswith("@")]
-    assert len(blocks) == len(set(blocks)) == 4
+    assert len(blocks) == len(set(blocks)) == 6  # 3 named resources, 3 blank nodes
 
 
 def test_jsonld_embeds_the_published_context(dumps):
