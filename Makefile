@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup build lint docs clean
+.PHONY: run test setup build lint docs clean browser-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,13 @@ build: setup
 run: build
 	$(BIN)/kg serve
 
-test: setup
+test: setup browser-deps
 	$(BIN)/python -m pytest
+
+# tests/test_browser.py: Debian's Chromium (driven by Playwright with executable_path) and CJK fonts for the pages
+browser-deps:
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,12 +3,11 @@
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import current_app, render_template, request
 
 from kg.prefixes import VOCABULARIES
-from server.i18n import TEXT
 
 LANGS = ("zh", "en")
 COOKIE = "lang"
@@ -130,15 +129,11 @@ def dumps_dir() -> Path:
 
 def page(template: str, *, status: int = 200, alternates=(), **context):
     """Render a site page in the chosen language, with its machine-readable twins for <link rel=alternate>."""
-    lang = language()
-    other = LANGS[1 - LANGS.index(lang)]
-    switch = request.path + "?" + urlencode({**request.args.to_dict(), "lang": other})
-    body = render_template(f"site/{template}", lang=lang, t=TEXT[lang], other=other, switch_url=switch,
-                           alternates=alternates, local=local, compact=compact, **context)
+    body = render_template(f"site/{template}", alternates=alternates, **context)
     response = current_app.response_class(body, status, content_type="text/html; charset=utf-8")
     if alternates:
         response.headers["Link"] = ", ".join(f'<{href}>; rel="alternate"; type="{mt}"' for href, mt in alternates)
     response.vary.add("Accept")
     response.vary.add("Accept-Language")
     response.vary.add("Cookie")
-    return remember(response)
+    return response

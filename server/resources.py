@@ -24,13 +24,13 @@ def resource(rest: str) -> Response:
     iri = pages.iri_for_path(request.path)
     chosen = formats.require(formats.negotiate(request, OFFERS), OFFERS)
     rows = _about(iri)
-    if chosen is HTML and article.is_article(iri):
+    if chosen.family == "html" and article.is_article(iri):
         if not rows:
             return _not_found(iri)
         return article.page(iri, alternates=_alternates())
     if not rows:
-        return _not_found(iri) if chosen is HTML else _plain_404(iri)
-    if chosen is not HTML:
+        return _not_found(iri) if chosen.family == "html" else _plain_404(iri)
+    if chosen.family != "html":
         return _twin(iri, chosen)
     return _html(iri, rows)
 

@@ -119,11 +119,11 @@ def shacl():
         shapes = _parse(shapes_text, "shapes") if shapes_text else None
         conforms, report, results = run_validation(data, shapes)
     except (BadRequest, PayloadTooLarge, UnsupportedMediaType) as error:
-        if chosen is not HTML:
+        if chosen.family != "html":
             raise
         return pages.page("shacl.html", status=error.status, limit=limit, outcome=None, error=error.message,
                           data=request.form.get("data", ""))
-    if chosen is not HTML:
+    if chosen.family != "html":
         triples = [q.triple for q in ox.parse(report.encode(), format=ox.RdfFormat.N_TRIPLES)]
         body = ox.serialize(triples, format=chosen.ox(), prefixes=PREFIXES) if chosen.ox_name == "TURTLE" \
             else ox.serialize(triples, format=chosen.ox())

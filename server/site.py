@@ -2,10 +2,13 @@
 
 import json
 import re
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
 
+from kg.paths import ROOT
 from server import pages, pictures
+from server.i18n import TEXT
 
 bp = Blueprint("site", __name__, static_folder="static", static_url_path="/static")
 PKG = pages.VOCAB
@@ -16,6 +19,7 @@ TRIPLES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?
 AREAS = f"""SELECT ?area ?n ?headline WHERE {{
   ?area a <{PKG}TaskArea> ; <{PKG}ordinal> ?n . OPTIONAL {{ ?area <{PKG}headline> ?headline }}
 }} ORDER BY ?n"""
+QUERIES = ROOT / "queries"
 _SUM = re.compile(r"([0-9a-f]{64})\s+\*?(\S+)")
 MEDIA = {"ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
          "trig": "application/trig", "nq": "application/n-quads"}
@@ -87,3 +91,29 @@ def dump(name: str):
 def void():
     """The VoID / DCAT description (written by the build next to the dumps)."""
     return redirect(url_for("site.dump", name="void.ttl"), 303)
+
+
+def examples() -> list[dict]:
+    """The example queries in queries/*.rq: name, the first comment line as title, and the text."""
+    found = []
+    for path in sorted(QUERIES.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        first = next((line[1:].strip() for line in text.splitlines() if line.startswith("#")), path.stem)
+        found.append({"name": path.stem, "title": first, "query": text})
+    return found
+
+
+@bp.app_context_processor
+def _site_context() -> dict:
+    """What every page template may use, also those rendered by other blueprints (the /sparql query page)."""
+    lang = pages.language()
+    other = pages.LANGS[1 - pages.LANGS.index(lang)]
+    switch = request.path + "?" + urlencode({**request.args.to_dict(), "lang": other})
+    return {"lang": lang, "t": TEXT[lang], "other": other, "switch_url": switch, "alternates": (),
+            "local": pages.local, "compact": pages.compact, "examples": examples}
+
+
+@bp.after_app_request
+def _remember_language(response):
+    """?lang= on any page is remembered in a cookie."""
+    return pages.remember(response)

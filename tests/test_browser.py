@@ -1,0 +1,169 @@
+"""The real pages in headless Chromium (Debian's), served by gunicorn: language switch, tile map, YASGUI, SHACL.
+
+Screenshots go to build/screenshots/. Any request to a host other than the service fails the test.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
+SHOTS = ROOT / "build" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+INVALID = ('@prefix pkg: <https://policykg.example/def/> .\n'
+           '<https://policykg.example/id/plan/x/task/1.1> a pkg:Task .\n')
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def service(site_build, tmp_path_factory):
+    """`kg serve` (gunicorn) on the test build, on a free loopback port."""
+    port = _free_port()
+    kg = ROOT / ".venv" / "bin" / "kg"
+    command = [str(kg)] if kg.exists() else [sys.executable, "-m", "kg.cli"]
+    command += ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--store", str(site_build / "store")]
+    env = {**os.environ, "KG_DUMPS": str(site_build / "dumps"), "KG_EXECUTORS": "1"}
+    log = tmp_path_factory.mktemp("serve") / "serve.log"  # a file, not a pipe: nobody drains a pipe here
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(900):
+            if process.poll() is not None:
+                raise RuntimeError("kg serve exited: " + log.read_text(errors="replace"))
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("kg serve did not become healthy")
+        yield url
+    finally:
+        print(log.read_text(errors="replace")[-5000:])
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-deps` (Debian package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, service):
+    """A fresh page (Chinese locale) that aborts and records any request leaving the service."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+    own = urlsplit(service).netloc
+
+    def elsewhere(url: str) -> bool:
+        return urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    # Only foreign requests are intercepted (intercepting our own would drop multipart upload bodies in Chromium).
+    context.route(elsewhere, refuse)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+    assert outside == [], f"requests to other hosts: {outside}"
+
+
+def shot(page, name: str, *, full: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+
+
+def test_landing_page_switches_language_and_a_tile_leads_to_its_region(page, service):
+    page.goto(service + "/")
+    assert "七个重点任务方面" in page.inner_text("main")
+    page.wait_for_function("document.querySelector('#chart-regions') && "
+                           "document.querySelector('#chart-regions').parentElement.classList.contains('charted')")
+    shot(page, "landing-zh")
+    page.click("#lang-switch")
+    page.wait_for_selector("html[lang=en]")
+    assert "The seven task areas" in page.inner_text("main")
+    page.goto(service + "/")  # the choice is remembered
+    assert page.get_attribute("html", "lang") == "en"
+    shot(page, "landing-en")
+    page.click('a.tile[data-code="650000"]')
+    page.wait_for_url("**/id/region/650000")
+    assert "Xinjiang" in page.inner_text("h1")
+    shot(page, "region-650000")
+
+
+def test_landing_page_fits_a_phone_screen(browser, service):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(service + "/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, "landing-phone")
+    context.close()
+    assert width <= 390
+
+
+def test_example_query_runs_in_yasgui_and_shows_rows(page, service):
+    page.goto(service + "/sparql")
+    page.wait_for_selector(".yasqe .CodeMirror")
+    page.click('a[role=tab]:has-text("tasks-for-xinjiang")')
+    page.click(".yasqe_queryButton:visible")
+    rows = page.wait_for_selector(".yasr .dataTable tbody tr:visible")
+    assert rows is not None
+    text = page.inner_text(".yasr:visible")
+    assert "task/1.1" in text or "1.1" in text
+    shot(page, "sparql-yasgui")
+
+
+def test_invalid_turtle_file_on_the_shacl_page_shows_the_violation(page, service, tmp_path):
+    bad = tmp_path / "invalid.ttl"
+    bad.write_text(INVALID, encoding="utf-8")
+    page.goto(service + "/shacl")
+    page.set_input_files("#data_file", str(bad))
+    with page.expect_navigation():
+        page.click("#validate")
+    page.wait_for_selector("#report .sev-Violation")
+    assert "不符合" in page.inner_text("#verdict")
+    shot(page, "shacl-violation")
+
+
+def test_article_page_highlights_spans_and_works_without_scripts(browser, service):
+    context = browser.new_context(locale="en", java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(service + "/doc/article/east-west-st-2022?span=470,490#char=470,490")
+    assert page.locator(".clean a.hl").count() > 40
+    assert page.locator(".clean a.hl.selected").count() >= 1
+    assert page.locator(".raw mark").count() > 100
+    shot(page, "article", full=False)
+    context.close()
+
