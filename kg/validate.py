@@ -18,6 +18,10 @@ from kg.rdffile import load
 SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _LABELS = (RDFS.label, SKOS.prefLabel)
+_WORDS = {
+    "zh": {"Violation": "违规", "Warning": "警告", "Info": "提示", "path": "路径", "value": "值", "shape": "约束"},
+    "en": {"Violation": "Violation", "Warning": "Warning", "Info": "Info", "path": "path", "value": "value", "shape": "shape"},
+}
 
 
 def terminal_language() -> str:
@@ -37,6 +41,7 @@ class Result:
     focus_label: str  # its label in the data ("" when it has none)
     path: str  # compact property path ("" for node-level results)
     value: str  # the offending value ("" when none)
+    value_label: str  # its label in the data, when it is a resource that has one
     message_zh: str
     message_en: str
     source_shape: str  # IRI of the shape that produced the result
@@ -64,17 +69,18 @@ class Validation:
             f"{self.count('Warning')} warning(s), {self.count('Info')} info",
         }
         first, second = ("zh", "en") if lang.startswith("zh") else ("en", "zh")
+        words = _WORDS[first]
         lines = [summary[first]]
         for r in self.results:
             focus = f"{r.focus_label} <{r.focus}>" if r.focus_label else f"<{r.focus}>"
-            lines.append(f"{r.severity}: {focus}")
+            lines.append(f"{words[r.severity]}: {focus}")
             if r.path:
-                lines.append(f"  path: {r.path}")
+                lines.append(f"  {words['path']}: {r.path}")
             if r.value:
-                lines.append(f"  value: {r.value}")
+                lines.append(f"  {words['value']}: {r.value_label + ' ' if r.value_label else ''}{r.value}")
             for message in dict.fromkeys(m for m in (getattr(r, f"message_{first}"), getattr(r, f"message_{second}")) if m):
                 lines.append(f"  {message}")
-            lines.append(f"  shape: <{r.source_shape}> ({r.component})")
+            lines.append(f"  {words['shape']}: <{r.source_shape}> ({r.component})")
         return "\n".join(lines) + "\n"
 
     def turtle(self) -> str:
@@ -138,14 +144,15 @@ def _results(report: rdflib.Graph, data: rdflib.Graph, shapes: rdflib.Graph) -> 
         templates = [m for source in sources if source is not None for m in shapes.objects(source, SH.message)]
         messages = {_language(m, templates): str(m) for m in report.objects(node, SH.resultMessage)
                     if isinstance(m, rdflib.Literal)}
-        focus = report.value(node, SH.focusNode)
+        focus, value = report.value(node, SH.focusNode), report.value(node, SH.value)
         out.append(
             Result(
                 severity=SEVERITY.get(report.value(node, SH.resultSeverity), "Violation"),
                 focus=str(focus),
                 focus_label=_label(data, focus),
                 path=_text(report, report.value(node, SH.resultPath)),
-                value=_text(report, report.value(node, SH.value)),
+                value=_text(report, value),
+                value_label=_label(data, value) if isinstance(value, rdflib.URIRef) else "",
                 message_zh=messages.get("zh", ""),
                 message_en=messages.get("en", ""),
                 source_shape=str(report.value(node, SH.sourceShape)),
