@@ -147,3 +147,10 @@ def test_kg_dump_rewrites_the_build_dumps_byte_identically(built, tmp_path):
     assert main(["dump", "--store", str(built.store), "--out", str(tmp_path / "dumps")]) == 0
     for path in built.dumps:
         assert (tmp_path / "dumps" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+@pytest.mark.slow
+def test_the_published_trig_dump_passes_kg_validate(built, capsys):
+    trig = next(p for p in built.dumps if p.name == "policykg.trig")
+    assert main(["validate", str(trig), "--format", "json"]) == 0
+    assert '"conforms": true' in capsys.readouterr().out
