@@ -16,14 +16,13 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
 
 from kg.dump import sha256
 from kg.oxi import Data, to_quads, union_graph
+from kg.sparql_service import LICENCE, SD, service
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 
-# The data's licence: CC BY 4.0 (attribution, reuse allowed), named by the EU authority table DCAT-AP prefers.
-LICENCE = URIRef(f"{EU}licence/CC_BY_4_0")
+# The data's licence (kg.sparql_service.LICENCE): CC BY 4.0, named by the EU authority table DCAT-AP prefers.
 LANGUAGES = (URIRef(f"{EU}language/ZHO"), URIRef(f"{EU}language/ENG"))
 SPATIAL = URIRef(f"{EU}country/CHN")
 # file name suffix → (IANA media type, EU file-type authority code, name of the syntax)
@@ -47,7 +46,6 @@ GRAPH_TITLES = {
 }
 PKG_NS, TIME = "https://policykg.example/def/", "http://www.w3.org/2006/time#"
 ENDED = ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime")
-RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 
 
 def _typed(g: Graph, node, cls) -> URIRef:
@@ -101,34 +99,6 @@ def _statistics(g: Graph, node: URIRef, quads: list[ox.Quad]) -> None:
     }
     for predicate, count in counts.items():
         g.add((node, predicate, Literal(count, datatype=XSD.integer)))
-
-
-def _service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> URIRef:
-    service = URIRef(f"{base}id/service/sparql")
-    endpoint = URIRef(f"{base}sparql")
-    _typed(g, service, DCAT.DataService)
-    _typed(g, service, SD.Service)
-    _bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
-    _bilingual(g, service, DCTERMS.description,
-               "只读 SPARQL 1.1 查询服务；未指定 FROM/GRAPH 的查询以全部命名图的并集为默认图。",
-               "Read-only SPARQL 1.1 query service; a query without FROM/GRAPH sees the union of all named graphs.")
-    g.add((service, DCAT.endpointURL, endpoint))
-    g.add((service, DCAT.endpointDescription, endpoint))
-    g.add((service, DCAT.servesDataset, dataset))
-    g.add((service, DCTERMS.license, LICENCE))
-    g.add((service, SD.endpoint, endpoint))
-    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    g.add((service, SD.feature, SD.UnionDefaultGraph))
-    for name in RESULT_FORMATS:
-        g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
-    default = URIRef(f"{service}#dataset")
-    g.add((service, SD.defaultDataset, _typed(g, default, SD.Dataset)))
-    for name in graph_names:
-        named = URIRef(f"{service}#graph-{name.rsplit('/', 1)[-1]}")
-        g.add((default, SD.namedGraph, _typed(g, named, SD.NamedGraph)))
-        g.add((named, SD.name, URIRef(name)))
-        g.add((named, SD.graph, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}")))
-    return service
 
 
 def _copy_types(g: Graph, quads: list[ox.Quad]) -> None:
@@ -248,7 +218,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     nested = set(g.objects(None, VOID.subset))
     for linkset in sorted(set(g.subjects(RDF.type, VOID.Linkset)) - nested):
         g.add((dataset, VOID.subset, linkset))  # the linker's linksets, as parts of this dataset
-    g.add((catalog, DCAT.service, _service(g, dataset, sorted(by_graph), base=base)))
+    g.add((catalog, DCAT.service, service(g, dataset, sorted(by_graph), base=base)))
     _copy_types(g, quads)
     if isinstance(data, rdflib.Dataset):
         target = data.graph(g.identifier)

@@ -1,0 +1,47 @@
+"""The SPARQL endpoint described twice over: as a DCAT 3 dcat:DataService and as a SPARQL 1.1 sd:Service."""
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF, Namespace
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
+RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
+
+
+def _typed(g: Graph, node, cls) -> URIRef:
+    g.add((node, RDF.type, cls))
+    return node
+
+
+def _bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
+    g.add((node, predicate, Literal(zh, lang="zh")))
+    g.add((node, predicate, Literal(en, lang="en")))
+
+
+def service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> URIRef:
+    """Describe {base}sparql into `g`: what it serves, its union default graph and named graphs; returns its IRI."""
+    service = URIRef(f"{base}id/service/sparql")
+    endpoint = URIRef(f"{base}sparql")
+    _typed(g, service, DCAT.DataService)
+    _typed(g, service, SD.Service)
+    _bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
+    _bilingual(g, service, DCTERMS.description,
+               "只读 SPARQL 1.1 查询服务；未指定 FROM/GRAPH 的查询以全部命名图的并集为默认图。",
+               "Read-only SPARQL 1.1 query service; a query without FROM/GRAPH sees the union of all named graphs.")
+    g.add((service, DCAT.endpointURL, endpoint))
+    g.add((service, DCAT.endpointDescription, endpoint))
+    g.add((service, DCAT.servesDataset, dataset))
+    g.add((service, DCTERMS.license, LICENCE))
+    g.add((service, SD.endpoint, endpoint))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for name in RESULT_FORMATS:
+        g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
+    default = URIRef(f"{service}#dataset")
+    g.add((service, SD.defaultDataset, _typed(g, default, SD.Dataset)))
+    for name in graph_names:
+        named = URIRef(f"{service}#graph-{name.rsplit('/', 1)[-1]}")
+        g.add((default, SD.namedGraph, _typed(g, named, SD.NamedGraph)))
+        g.add((named, SD.name, URIRef(name)))
+        g.add((named, SD.graph, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}")))
+    return service
