@@ -134,3 +134,30 @@ def test_the_endpoint_serves_the_real_built_store(built):
         assert client.get("/healthz").get_json()["triples"] > 100
     finally:
         app.extensions["kg"].close()
+
+
+def test_kg_serve_builds_the_default_store_when_it_is_missing(tmp_path, monkeypatch):
+    import kg.pipeline
+    from kg.commands import serve
+
+    store = tmp_path / "build" / "store"
+    calls = []
+
+    def fake_build(*, out_dir, **options):
+        calls.append(out_dir)
+        (out_dir / "store").mkdir(parents=True)
+        (out_dir / "store" / "CURRENT").write_text("MANIFEST-000001\n")
+
+    monkeypatch.setattr(serve, "STORE", store)
+    monkeypatch.setattr(serve, "BUILD", store.parent)
+    monkeypatch.setattr(kg.pipeline, "build", fake_build)
+    serve._ensure_store(store)
+    assert calls == [store.parent]
+    serve._ensure_store(store)  # present now: no second build
+    assert len(calls) == 1
+
+
+def test_kg_query_without_a_store_is_exit_2(tmp_path):
+    result = kg_query("ASK {}", "--store", str(tmp_path / "none"))
+    assert result.returncode == 2
+    assert "kg build" in result.stderr
