@@ -1,5 +1,7 @@
 """The landing page's pictures, each from one SPARQL query shown under it: tile map, plan diagram, bar charts."""
 
+import re
+
 from markupsafe import Markup
 
 from server import pages
@@ -31,7 +33,7 @@ THEMES = PREFIXES + """SELECT ?area ?n (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
 
 # Tile positions (column, row): one square per province-level unit, placed roughly by geography.
 LAYOUT = {
-    "230000": (8, 0), "650000": (1, 1), "150000": (5, 1), "110000": (6, 1), "210000": (7, 1), "220000": (8, 1),
+    "230000": (8, 0), "650000": (1, 2), "150000": (5, 1), "110000": (6, 1), "210000": (7, 1), "220000": (8, 1),
     "630000": (2, 2), "620000": (3, 2), "640000": (4, 2), "140000": (5, 2), "130000": (6, 2), "120000": (7, 2),
     "540000": (2, 3), "510000": (3, 3), "610000": (4, 3), "410000": (5, 3), "370000": (6, 3),
     "530000": (2, 4), "520000": (3, 4), "500000": (4, 4), "420000": (5, 4), "340000": (6, 4), "320000": (7, 4),
@@ -39,8 +41,17 @@ LAYOUT = {
     "440000": (4, 6), "710000": (7, 6), "460000": (3, 7), "820000": (4, 7), "810000": (5, 7),
 }
 TILE, GAP = 64, 4
+FIT = Markup(' textLength="58" lengthAdjust="spacingAndGlyphs"')  # long English names squeezed into the tile
+_SUFFIX = re.compile(r"(维吾尔|回族|壮族)?自治区$|特别行政区$|[省市]$|\s+(Uygur|Uyghur|Hui|Zhuang)?\s*(Autonomous Region|"
+                     r"Special Administrative Region|Province|Municipality|SAR)$")
 # Sequential blues, light to dark; the dark ones carry white text (contrast ≥ 4.5:1 either way).
 SHADES = ("#f1f5fb", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+
+
+def _short(name: str) -> str:
+    """新疆维吾尔自治区 → 新疆, Guangxi Zhuang Autonomous Region → Guangxi: what fits on a tile."""
+    name = _SUFFIX.sub("", re.sub(r"\s*\(.*?\)", "", name)).strip()
+    return name if len(name) <= 14 else name[:13] + "…"
 
 
 def _shade(count: int, top: int) -> int:
@@ -68,17 +79,17 @@ def tiles(lang: str) -> dict:
         x, y = col * (TILE + GAP) + GAP, row * (TILE + GAP) + GAP
         shade = _shade(unit["tasks"], top)
         name = labels.get(unit["iri"], code)
-        short = name if lang == "en" else name[:3].rstrip("省市")
+        short = _short(name)
         outline = "west" if "western-china" in unit["macro"] else ("east" if "eastern-china" in unit["macro"] else "")
         ink = "#ffffff" if shade >= 3 else "#0b1f33"
         parts.append(Markup(
             '<a href="{href}" class="tile {outline}" data-code="{code}"><title>{name}: {n}</title>'
             '<rect x="{x}" y="{y}" width="{w}" height="{w}" rx="6" fill="{fill}"/>'
-            '<text x="{tx}" y="{ty}" fill="{ink}" class="tile-name">{short}</text>'
+            '<text x="{tx}" y="{ty}" fill="{ink}" class="tile-name"{fit}>{short}</text>'
             '<text x="{tx}" y="{ny}" fill="{ink}" class="tile-count">{n}</text></a>').format(
             href=pages.local(unit["iri"]) or unit["iri"], outline=outline, code=code, name=name, n=unit["tasks"],
             x=x, y=y, w=TILE, fill=SHADES[shade], tx=x + TILE / 2, ty=y + 26, ny=y + 48, ink=ink,
-            short=short if len(short) <= 9 else short[:8] + "…"))
+            short=short, fit=FIT if len(short) > 7 else ""))
     width, height = 9 * (TILE + GAP) + GAP, 8 * (TILE + GAP) + GAP
     svg = Markup('<svg class="tilemap" viewBox="0 0 {} {}" role="img" aria-labelledby="map-title">{}</svg>').format(
         width, height, Markup("").join(parts))

@@ -79,7 +79,9 @@ def _html(iri: str, rows: list[dict]) -> Response:
     graphs: set[str] = set()
     for row in rows:
         target = out if row["dir"].value == "out" else used_by
-        target.setdefault(row["p"].value, []).append(row["o"])
+        values = target.setdefault(row["p"].value, [])
+        if row["o"] not in values:  # the same triple may sit in several graphs (kg and divisions)
+            values.append(row["o"])
         graphs.add(row["g"].value)
     iris = {iri, *out, *used_by, *(t.value for ts in (*out.values(), *used_by.values()) for t in ts if t.is_iri)}
     labels = pages.labels_for(iris, lang)
@@ -90,6 +92,7 @@ def _html(iri: str, rows: list[dict]) -> Response:
         f"OPTIONAL {{ ?s <{NIF}anchorOf> ?a }} }} ORDER BY ?b")
     spans = [dict(row, href=_span_link(row)) for row in spans]
     types = [t.value for t in out.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
+    types.sort(key=lambda ty: (not ty.startswith(PKG), ty))  # policykg's own class first
     title = labels.get(iri) or pages.compact(iri)
     return pages.page("resource.html", alternates=_alternates(), iri=iri, title=title, types=types, out=out,
                       used_by=used_by, labels=labels, spans=spans, graphs=sorted(graphs))

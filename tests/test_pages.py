@@ -176,3 +176,31 @@ def test_labels_from_the_data_are_escaped(tmp_path):
         assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     finally:
         app.extensions["kg"].close()
+
+
+@pytest.mark.parametrize("path", ["/", "/sparql", "/id/region/650000", "/doc/article/east-west-st-2022", "/def/Task",
+                                  "/id/plan/east-west-st-2022"])
+def test_every_html_page_links_a_machine_readable_twin(client, path):
+    response, body = html(client, path)
+    links = re.findall(r'<link rel="alternate" type="([^"]+)" href="([^"]+)"', body)
+    assert links, f"{path} links no twin"
+    for media_type, href in links:
+        twin = client.get(href.replace("http://localhost", ""))
+        assert twin.status_code in (200, 303), (href, twin.status_code)
+        assert twin.status_code == 303 or twin.mimetype == media_type
+
+
+def test_query_page_is_yasgui_with_the_example_queries_and_no_outside_assets(client):
+    _, body = html(client, "/sparql")
+    assert "vendor/yasgui/yasgui.min.js" in body and 'id="examples"' in body
+    assert "tasks-for-xinjiang" in body and "<form" in body  # the plain form stays for browsers without scripts
+    head = body.split('<main id="main">')[0]
+    hosts = set(re.findall(r'(?:src|href)="(?:https?:)?//([^/"]+)', head)) | set(re.findall(r'<script src="(?:https?:)?//([^/"]+)', body))
+    assert hosts <= {"localhost"}, hosts  # no CDN: scripts and styles come from this service
+
+
+def test_article_page_marks_repairs_in_the_raw_text_and_lists_the_defects(client):
+    _, body = html(client, "/doc/article/east-west-st-2022")
+    assert body.count('<mark class="r-') > 100
+    assert "repeated-sentence" in body and 'href="/doc/article/east-west-st-2022/defect/' in body
+    assert body.count('<span class="anchor" id="char=') > 40
