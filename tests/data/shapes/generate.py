@@ -88,8 +88,7 @@ def minimal() -> dict[str, list[tuple]]:
         (D1, RDF.type, PKG.SourceDefect), *labelled(D1, "重复的句子", None), (D1, PKG.defectKind, Literal("repeated-sentence")),
         (D1, PKG.span, SPANS["dup"][0]), (D1, PKG.duplicates, SPANS["measure"][0]),
         (REP, RDF.type, PKG.Repair), *labelled(REP, "删除拼音注音", None), (REP, PKG.repairKind, Literal("pinyin")),
-        (REP, PKG.rawStart, Literal(0)), (REP, PKG.rawEnd, Literal(5)), (REP, PKG.rawText, Literal("(ke)")),
-        (REP, PKG.result, Literal("")),
+        (REP, PKG.rawStart, Literal(0)), (REP, PKG.rawEnd, Literal(5)), (REP, PKG.span, SPANS["plan"][0]),
     ]
     for subject, name in ((P, "plan"), (A1, "area"), (T1, "t1"), (T2, "t2"), (G1, "goal"), (AIM, "aim"),
                           (M1, "measure"), (C1, "claim")):
@@ -206,8 +205,7 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
     ("Repair-kind", "repair-without-kind", "a repair without a kind", lambda g: g.remove((REP, PKG.repairKind, None))),
     ("Repair-rawStart", "start-after-end", "a repair starting after it ends", lambda g: _replace(g, REP, PKG.rawStart, Literal(9))),
     ("Repair-rawEnd", "two-ends", "a repair with two raw ends", lambda g: g.add((REP, PKG.rawEnd, Literal(6)))),
-    ("Repair-rawText", "repair-without-raw-text", "a repair without its raw text", lambda g: g.remove((REP, PKG.rawText, None))),
-    ("Repair-result", "repair-without-result", "a repair without its result", lambda g: g.remove((REP, PKG.result, None))),
+    ("Repair-span", "two-spans", "a repair that produced two spans", lambda g: g.add((REP, PKG.span, SPANS["area"][0]))),
 ]
 
 
