@@ -108,6 +108,8 @@ def shot(page, name: str, *, full: bool = True) -> None:
 def test_landing_page_switches_language_and_a_tile_leads_to_its_region(page, service):
     page.goto(service + "/")
     assert "七个重点任务方面" in page.inner_text("main")
+    page.keyboard.press("Tab")  # keyboard users first meet the skip link
+    assert page.evaluate("document.activeElement.className") == "skip"
     page.wait_for_function("document.querySelector('#chart-regions') && "
                            "document.querySelector('#chart-regions').parentElement.classList.contains('charted')")
     shot(page, "landing-zh")
