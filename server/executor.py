@@ -158,10 +158,3 @@ class Pool:
                 executor.kill()
             self.idle.clear()
             self.total = 0
-
-    def recycle(self) -> None:
-        """Replace every idle worker (after an update: read-only workers must reopen the store)."""
-        with self.cond:
-            old, self.idle = self.idle, [Executor(self.spec) for _ in self.idle]
-        for executor in old:
-            executor.kill()

@@ -53,7 +53,7 @@ def _account(response: Response) -> Response:
         access.info(json.dumps({
             "method": request.method, "path": request.path, "status": response.status_code,
             "ms": round(elapsed * 1000, 2), "bytes": response.content_length, "cache": g.get("cache"),
-            "query_ms": g.get("query_ms"), "remote": request.remote_addr,
+            "query_ms": g.get("query_ms"), "query": g.get("etag"), "remote": request.remote_addr,
         }))
     _cors(response, config["CORS_ORIGINS"])
     return response

@@ -51,6 +51,7 @@ def _query(op: protocol.Operation) -> Response:
                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap))
     etag = hashlib.sha256(request_key.encode()).hexdigest()[:32]
     cacheable = not _VOLATILE.search(op.text)
+    g.etag = etag  # the access log names the query by it (the text itself stays out of the log)
     # If-None-Match uses the weak comparison (RFC 9110 13.1.2), so W/"…" from a proxy still matches.
     if cacheable and (request.if_none_match.star_tag or request.if_none_match.contains_weak(etag)):
         return _finish(Response(status=304), etag, cacheable)
