@@ -282,3 +282,23 @@ def test_guard_examples_hold():
 
     result = doctest.testmod(guard)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_a_crashed_worker_is_a_500_with_an_id_and_is_replaced():
+    import signal
+    import time
+
+    app = make_app(EXECUTORS=1)
+    try:
+        client = app.test_client()
+        assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        [pid] = app.extensions["kg"].pool(app).pids()
+        os.kill(pid, signal.SIGKILL)
+        while alive(pid) and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+            time.sleep(0.05)
+        crashed = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+        assert crashed.status_code == 500
+        assert b"quote id" in crashed.data and b"Traceback" not in crashed.data
+        assert client.get("/sparql", query_string={"query": "ASK { ?s ?p 1 }"}).status_code == 200
+    finally:
+        app.extensions["kg"].close()
