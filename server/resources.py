@@ -47,7 +47,11 @@ def _alternates() -> list[tuple[str, str]]:
 
 
 def _twin(iri: str, fmt: formats.Format) -> Response:
-    text = (f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}")
+    text = f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}"
+    if article.is_article(iri):
+        # The document also answers for its hash IRIs (text spans #char=b,e): a client fetching one gets this.
+        text = (f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> . ?f ?fp ?fo }} WHERE {{ {{ <{iri}> ?p ?o }} UNION "
+                f"{{ ?s ?q <{iri}> }} UNION {{ ?f ?fp ?fo FILTER(STRSTARTS(STR(?f), \"{iri}#\")) }} }}")
     body = pages.construct(text, fmt.ox_name, cap=LIMIT * 2)
     response = Response(body, content_type=fmt.content_type)
     response.headers["Link"] = f'<{request.path}>; rel="alternate"; type="text/html"'

@@ -108,7 +108,8 @@ def _site_context() -> dict:
     """What every page template may use, also those rendered by other blueprints (the /sparql query page)."""
     lang = pages.language()
     other = pages.LANGS[1 - pages.LANGS.index(lang)]
-    switch = request.path + "?" + urlencode({**request.args.to_dict(), "lang": other})
+    # "/" + lstrip: a path like //evil.example must not become a protocol-relative link to another host
+    switch = "/" + request.path.lstrip("/") + "?" + urlencode({**request.args.to_dict(), "lang": other})
     return {"lang": lang, "t": TEXT[lang], "other": other, "switch_url": switch, "alternates": (),
             "local": pages.local, "compact": pages.compact, "examples": examples}
 

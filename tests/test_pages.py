@@ -204,3 +204,14 @@ def test_article_page_marks_repairs_in_the_raw_text_and_lists_the_defects(client
     assert body.count('<mark class="r-') > 100
     assert "repeated-sentence" in body and 'href="/doc/article/east-west-st-2022/defect/' in body
     assert body.count('<span class="anchor" id="char=') > 40
+
+
+def test_article_twin_describes_its_text_spans_too(client):
+    response = client.get("/doc/article/east-west-st-2022", headers={"Accept": "application/n-triples"})
+    subjects = {q.subject.value for q in ox.parse(response.data, format=ox.RdfFormat.N_TRIPLES)}
+    assert BASE + "doc/article/east-west-st-2022#char=470,490" in subjects
+
+
+def test_language_switch_never_links_to_another_host(client):
+    _, body = html(client, "//evil.example/x")
+    assert 'href="//evil.example' not in body
