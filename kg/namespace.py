@@ -83,8 +83,6 @@ class PKG(DefinedNamespace):
     repairKind: URIRef
     rawStart: URIRef
     rawEnd: URIRef
-    rawText: URIRef
-    result: URIRef
     sha256: URIRef
     divisionCode: URIRef
 

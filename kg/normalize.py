@@ -54,6 +54,14 @@ class Text:
             return point, point
         return self.starts[start], self.ends[end - 1]
 
+    def clean_span(self, raw_start: int, raw_end: int) -> tuple[int, int]:
+        """The clean [start, end) made from raw [raw_start, raw_end); a point where that raw text was removed."""
+        inside = [i for i in range(len(self.clean)) if raw_start <= self.starts[i] and self.ends[i] <= raw_end]
+        if inside:
+            return inside[0], inside[-1] + 1
+        after = next((i for i in range(len(self.clean)) if self.starts[i] >= raw_end), len(self.clean))
+        return after, after
+
 
 @lru_cache(maxsize=1)
 def genre() -> dict:

@@ -62,8 +62,11 @@ def provenance_triples(article: Article, text: Text, *, base: str, build_time: d
         out.add(r, PKG.repairKind, Literal(repair.kind))
         out.add(r, PKG.rawStart, Literal(repair.raw_start))
         out.add(r, PKG.rawEnd, Literal(repair.raw_end))
-        out.add(r, PKG.rawText, Literal(repair.raw))
-        out.add(r, PKG.result, Literal(repair.result))
+        # the raw words stay in the article as received (raw offsets + its SHA-256): no literal of the graph holds
+        # pinyin or traditional characters; what the repair produced, unless it only removed, is a clean-text span
+        start, end = text.clean_span(repair.raw_start, repair.raw_end)
+        if start < end:
+            _span(out, r, PKG.span, Span(start, end, text.clean[start:end]), text, context, base, slug)
         out.add(r, PROV.used, raw)
     _build(out, base, slug, context, build_time, input_sha256)
     return out.triples

@@ -21,7 +21,6 @@ WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 SHA = "0" * 63 + "1"
 CST = timezone(timedelta(hours=8))
 PINYIN = re.compile(r"\([a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]*\)")
-EVIDENCE = {PKG.rawText, PKG.result}  # repairs quote the raw text on purpose: it is evidence, not content
 
 MINI_RAW = """科技部等兩部門印發(fā)《“十四五”示例合作方案》
 2022年03月07日 09:48:19 來源:科技部 作者:張三
@@ -177,15 +176,22 @@ def test_repeated_sentence_is_not_a_second_task(mini):
     assert task_iri(BASE, SLUG, 1, 2) not in set(graph(mini[2], "kg").subjects())
 
 
-def test_repairs_record_raw_offsets_raw_text_and_result(mini):
+def test_repairs_record_raw_offsets_and_the_clean_span_they_produced(mini):
     _, text, dataset = mini
     g = graph(dataset, "provenance")
     repairs = list(g.subjects(RDF.type, PKG.Repair))
     assert len(repairs) == len(text.repairs) > 0
+    by_raw = {(r.raw_start, r.raw_end, r.kind): r for r in text.repairs}
     for r in repairs:
         start, end = g.value(r, PKG.rawStart).toPython(), g.value(r, PKG.rawEnd).toPython()
-        assert str(g.value(r, PKG.rawText)) == text.raw[start:end]
-        assert g.value(r, PKG.result) is not None and g.value(r, PKG.repairKind) is not None
+        repair = by_raw[(start, end, str(g.value(r, PKG.repairKind)))]
+        produced = g.value(r, PKG.span)
+        if repair.kind in ("pinyin", "whitespace"):
+            assert produced is None  # removed: nothing of the clean text comes from it
+            continue
+        begin, finish = g.value(produced, NIF.beginIndex).toPython(), g.value(produced, NIF.endIndex).toPython()
+        assert str(g.value(produced, NIF.anchorOf)) == text.clean[begin:finish]
+        assert text.raw_span(begin, finish) == (start, end)
 
 
 def test_build_is_a_prov_activity_with_version_time_and_input_digest(mini):
@@ -334,7 +340,7 @@ def test_no_blank_nodes_anywhere(real):
 
 def test_no_literal_holds_pinyin_or_traditional_characters(real):
     t2s = OpenCC("t2s")
-    literals = [o for _, p, o, _ in real[2].quads() if isinstance(o, Literal) and p not in EVIDENCE]
+    literals = [o for _, _, o, _ in real[2].quads() if isinstance(o, Literal)]
     assert len(literals) > 100
     assert [str(o) for o in literals if PINYIN.search(str(o)) or t2s.convert(str(o)) != str(o)] == []
 
