@@ -15,6 +15,10 @@ VOCAB = "https://policykg.example/def/"  # fixed vocabulary namespace: /def/ nev
 # Characters an IRI path may keep as they are; everything else is percent-encoded, so that any request path
 # makes a valid SPARQL IRIREF (no <, >, ", {, }, |, ^, `, \ or spaces can reach a query).
 _SAFE = "/:@!$&'()*+,;=-._~%"
+MORE_PREFIXES = {"vann": "http://purl.org/vocab/vann/", "dcterms": "http://purl.org/dc/terms/"}
+# What names a thing, best first per language: rdfs:label, skos:prefLabel, then dct:title and schema:name.
+LABELS = ("<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>|"
+          "<http://purl.org/dc/terms/title>|<https://schema.org/name>")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def local(iri: str) -> str | None:
 
 def compact(iri: str) -> str:
     """prefix:local for well-known vocabularies, the IRI otherwise."""
-    for prefix, namespace in VOCABULARIES.items():
+    for prefix, namespace in (*VOCABULARIES.items(), *MORE_PREFIXES.items()):
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
@@ -115,7 +119,7 @@ def labels_for(iris: set[str], lang: str) -> dict[str, str]:
         return {}
     values = " ".join(f"<{i}>" for i in iris)
     rows = select("SELECT ?s ?l WHERE { VALUES ?s { " + values + " } "
-                  "?s <http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }")
+                  "?s " + LABELS + " ?l }")
     found: dict[str, list[Term]] = {}
     for row in rows:
         found.setdefault(row["s"].value, []).append(row["l"])

@@ -12,6 +12,9 @@ TWINS = tuple(f for f in RDF if f.ox_name in ("TURTLE", "JSON_LD", "N_TRIPLES", 
 OFFERS = (HTML,) + TWINS
 PKG = pages.VOCAB
 NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+OWL = "http://www.w3.org/2002/07/owl#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+FIRST = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", RDFS + "label")  # shown before the rest (alphabetical)
 LIMIT = 3000  # triples about one resource shown or returned (a province has hundreds of subdivisions)
 
 
@@ -95,11 +98,30 @@ def _html(iri: str, rows: list[dict]) -> Response:
         f"SELECT ?s ?b ?e ?a WHERE {{ <{iri}> <{PKG}span> ?s . ?s <{NIF}beginIndex> ?b ; <{NIF}endIndex> ?e . "
         f"OPTIONAL {{ ?s <{NIF}anchorOf> ?a }} }} ORDER BY ?b")
     spans = [dict(row, href=_span_link(row)) for row in spans]
+    out = dict(sorted(out.items(), key=lambda kv: (kv[0] not in FIRST, FIRST.index(kv[0]) if kv[0] in FIRST else 0,
+                                                   labels.get(kv[0], pages.compact(kv[0])).lower())))
     types = [t.value for t in out.get("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", [])]
     types.sort(key=lambda ty: (not ty.startswith(PKG), ty))  # policykg's own class first
     title = labels.get(iri) or pages.compact(iri)
     return pages.page("resource.html", alternates=_alternates(), iri=iri, title=title, types=types, out=out,
-                      used_by=used_by, labels=labels, spans=spans, graphs=sorted(graphs))
+                      used_by=used_by, labels=labels, spans=spans, graphs=sorted(graphs),
+                      terms=_terms(iri, lang) if OWL + "Ontology" in types else [])
+
+
+def _terms(iri: str, lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """An ontology's own terms by kind: (kind label, [(term, label, comment)])."""
+    rows = pages.select(f'SELECT ?term ?kind ?comment WHERE {{ ?term a ?kind FILTER(STRSTARTS(STR(?term), "{iri}") '
+                        f"&& ?kind IN (<{OWL}Class>, <{OWL}ObjectProperty>, <{OWL}DatatypeProperty>, "
+                        f"<http://www.w3.org/2004/02/skos/core#Concept>)) OPTIONAL {{ ?term <{RDFS}comment> ?comment "
+                        f'FILTER(LANGMATCHES(LANG(?comment), "{lang}")) }} }} ORDER BY ?kind ?term')
+    labels = pages.labels_for({r["term"].value for r in rows}, lang)
+    groups: dict[str, list] = {}
+    for row in rows:
+        entry = (row["term"].value, labels.get(row["term"].value, pages.compact(row["term"].value)),
+                 row["comment"].value if "comment" in row else "")
+        if entry not in groups.setdefault(pages.compact(row["kind"].value), []):
+            groups[pages.compact(row["kind"].value)].append(entry)
+    return list(groups.items())
 
 
 def _span_link(row: dict) -> str:

@@ -215,3 +215,10 @@ def test_article_twin_describes_its_text_spans_too(client):
 def test_language_switch_never_links_to_another_host(client):
     _, body = html(client, "//evil.example/x")
     assert 'href="//evil.example' not in body
+
+
+def test_ontology_page_lists_its_terms_with_comments(client):
+    _, body = html(client, "/def/?lang=en")
+    assert "<h1>policykg ontology</h1>" in body
+    assert 'href="/def/Task"' in body and 'href="/def/targetsRegion"' in body
+    assert "A concrete task listed under a task area." in body
