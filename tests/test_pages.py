@@ -222,3 +222,11 @@ def test_ontology_page_lists_its_terms_with_comments(client):
     assert "<h1>policykg ontology</h1>" in body
     assert 'href="/def/Task"' in body and 'href="/def/targetsRegion"' in body
     assert "A concrete task listed under a task area." in body
+
+
+def test_every_tile_and_diagram_link_resolves(client):
+    _, body = html(client, "/")
+    links = set(re.findall(r'href="(/id/[^"]+)"', body))
+    assert len(links) >= 50
+    for link in sorted(links):
+        assert client.get(link, headers={"Accept": "text/html"}).status_code == 200, link
