@@ -1,5 +1,6 @@
 """What the people-facing pages share: queries through the endpoint's workers, language choice, IRI ↔ path."""
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,22 +41,54 @@ def _term(cell: dict) -> Term:
                 cell.get("datatype", ""))
 
 
-def _run(text: str, results: str | None, rdf: str | None, cap: int):
+def _run(text: str, results: str | None, rdf: str | None, cap: int) -> list[bytes]:
+    """Body chunks of one query, from the endpoint's result cache when the same dataset version answered it before."""
     state = current_app.extensions["kg"]
+    key = "pages:" + hashlib.sha256(repr((state.version, text, results, rdf, cap)).encode()).hexdigest()
+    hit = state.cache.get(key) if state.cache is not None else None
+    if hit:
+        return hit[1]
     timeout = float(current_app.config["QUERY_TIMEOUT"])
-    return state.pool(current_app).run(("query", text, None, None, results, rdf, cap), timeout)
+    answer = state.pool(current_app).run(("query", text, None, None, results, rdf, cap), timeout)
+    if state.cache is not None:
+        state.cache.put(key, answer.meta, answer.chunks)
+    return answer.chunks
+
+
+def not_modified(tag: str):
+    """A 304 when the client already holds this version of the page, else None."""
+    if tag in request.if_none_match:
+        response = current_app.response_class(status=304)
+        return validated(response, tag)
+    return None
+
+
+def validated(response, tag: str):
+    """ETag, Cache-Control and Vary on a page or twin that only changes with the dataset (and the language)."""
+    if response.status_code in (200, 304):
+        response.set_etag(tag)
+        response.headers["Cache-Control"] = f"public, max-age={int(current_app.config['CACHE_MAX_AGE'])}"
+    for header in ("Accept", "Accept-Language", "Cookie"):
+        response.vary.add(header)
+    return response
+
+
+def etag(*parts) -> str:
+    """A validator for a page: the dataset version, the request and whatever else chose its content."""
+    state = current_app.extensions["kg"]
+    material = repr((state.version, request.full_path, language(), *parts))
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
 def select(text: str, *, cap: int = 5000) -> list[dict[str, Term]]:
     """Rows of a SELECT run by the same worker pool as /sparql (union default graph)."""
-    answer = _run(text, "JSON", None, cap)
-    document = json.loads(b"".join(answer.chunks))
+    document = json.loads(b"".join(_run(text, "JSON", None, cap)))
     return [{name: _term(cell) for name, cell in row.items()} for row in document["results"]["bindings"]]
 
 
 def construct(text: str, ox_name: str, *, cap: int = 20000) -> bytes:
     """A CONSTRUCT answer in the RDF format named by pyoxigraph's RdfFormat attribute."""
-    return b"".join(_run(text, None, ox_name, cap).chunks)
+    return b"".join(_run(text, None, ox_name, cap))
 
 
 def base() -> str:

@@ -26,6 +26,11 @@ def resource(rest: str) -> Response:
     """Describe the IRI this path names, in the negotiated format; a helpful 404 when nothing is known."""
     iri = pages.iri_for_path(request.path)
     chosen = formats.require(formats.negotiate(request, OFFERS), OFFERS)
+    tag = pages.etag(chosen.media_type)
+    return pages.not_modified(tag) or pages.validated(_answer(iri, chosen), tag)
+
+
+def _answer(iri: str, chosen: formats.Format) -> Response:
     rows = _about(iri)
     if chosen.family == "html" and article.is_article(iri):
         if not rows:

@@ -60,6 +60,11 @@ def _jsonld(lang: str, files: list[dict], counts: list) -> str:
 
 @bp.route("/")
 def landing():
+    tag = pages.etag()
+    return pages.not_modified(tag) or pages.validated(_landing(), tag)
+
+
+def _landing():
     lang = pages.language()
     counts = pages.select(COUNTS)
     labels = pages.labels_for({r["class"].value for r in counts}, lang)

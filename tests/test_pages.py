@@ -230,3 +230,14 @@ def test_every_tile_and_diagram_link_resolves(client):
     assert len(links) >= 50
     for link in sorted(links):
         assert client.get(link, headers={"Accept": "text/html"}).status_code == 200, link
+
+
+def test_pages_carry_an_etag_and_answer_304_when_unchanged(client):
+    first = client.get("/id/region/650000", headers={"Accept": "text/html"})
+    tag = first.headers["ETag"]
+    again = client.get("/id/region/650000", headers={"Accept": "text/html", "If-None-Match": tag})
+    assert again.status_code == 304
+    other = client.get("/id/region/650000", headers={"Accept": "text/turtle", "If-None-Match": tag})
+    assert other.status_code == 200  # another format is another representation
+    english = client.get("/id/region/650000?lang=en", headers={"Accept": "text/html", "If-None-Match": tag})
+    assert english.status_code == 200
