@@ -87,6 +87,16 @@ def _selected() -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
+def _one_per_defect(rows: list[dict], lang: str) -> list[dict]:
+    """One row per defect, its comment in the chosen language when it has one."""
+    chosen: dict[str, dict] = {}
+    for row in rows:
+        best = chosen.get(row["d"].value)
+        if best is None or ("comment" in row and row["comment"].lang.startswith(lang)):
+            chosen[row["d"].value] = row
+    return list(chosen.values())
+
+
 def page(iri: str, *, alternates):
     """Render the article page for the news item `iri`."""
     lang = pages.language()
@@ -115,12 +125,12 @@ def page(iri: str, *, alternates):
         result = row["res"].value if "res" in row else ""
         repairs.append((_int(row["s"]), _int(row["e"]), {"kind": re.sub(r"[^a-z0-9-]", "", kind),
                                                           "title": f"{kind}: → «{result}»"}))
-    defects = pages.select(
-        f"SELECT ?d ?kind ?comment ?area ?span ?dup WHERE {{ ?d a <{PKG}SourceDefect> . "
-        f"OPTIONAL {{ ?d <{PKG}defectKind> ?kind }} OPTIONAL {{ ?d <{RDFS}comment> ?comment "
-        f"FILTER(LANGMATCHES(LANG(?comment), \"{lang}\") || LANG(?comment) = \"en\") }} "
+    rows = pages.select(
+        f"SELECT ?d ?kind ?comment ?area ?span WHERE {{ ?d a <{PKG}SourceDefect> . "
+        f"OPTIONAL {{ ?d <{PKG}defectKind> ?kind }} OPTIONAL {{ ?d <{RDFS}comment> ?comment }} "
         f"OPTIONAL {{ ?d <{PKG}affects> ?area }} OPTIONAL {{ ?d <{PKG}span> ?span }} "
-        f"OPTIONAL {{ ?d <{PKG}duplicates> ?dup }} FILTER(STRSTARTS(STR(?d), \"{iri}/\")) }} ORDER BY ?d")
+        f"FILTER(STRSTARTS(STR(?d), \"{iri}/\")) }} ORDER BY ?d")
+    defects = _one_per_defect(rows, lang)
     defect_labels = pages.labels_for({r[k].value for r in defects for k in ("d", "area") if k in r}, lang)
     raw = _raw_text(iri)
     return pages.page("article.html", alternates=alternates, iri=iri, title=pages.labels_for({iri}, lang).get(iri, iri),
