@@ -159,7 +159,7 @@ def test_invalid_turtle_file_on_the_shacl_page_shows_the_violation(page, service
     shot(page, "shacl-violation")
 
 
-def test_article_page_highlights_spans_and_works_without_scripts(browser, service):
+def test_pages_work_without_scripts_and_the_article_highlights_spans(browser, service):
     context = browser.new_context(locale="en", java_script_enabled=False, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(service + "/doc/article/east-west-st-2022?span=470,490#char=470,490")
@@ -167,5 +167,9 @@ def test_article_page_highlights_spans_and_works_without_scripts(browser, servic
     assert page.locator(".clean a.hl.selected").count() >= 1
     assert page.locator(".raw mark").count() > 100
     shot(page, "article", full=False)
+    page.goto(service + "/")  # pictures are server-side SVG and HTML: only the bar charts need scripts
+    assert page.locator("svg.tilemap a.tile").count() >= 31 and page.locator(".tree a.node.task").count() >= 10
+    page.goto(service + "/sparql")  # without scripts the plain query form is there instead of YASGUI
+    assert page.locator("#plain-form").is_visible()
     context.close()
 
