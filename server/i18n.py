@@ -43,6 +43,8 @@ _PAIRS = {
     "chart_region": ("各地区任务数", "Tasks per region"),
     "chart_theme": ("各方面任务数", "Tasks per task area"),
     "query": ("查询", "query"),
+    "chart_data": ("数据表", "data table"),
+    "region": ("地区", "Region"),
     "no_js": ("图表需要 JavaScript；下表列出同样的数据。", "The chart needs JavaScript; the table gives the same numbers."),
     "properties": ("属性", "Properties"),
     "used_by": ("被引用", "Used by"),

@@ -37,7 +37,7 @@ def dumps() -> list[dict]:
         match = _SUM.fullmatch(line.strip())
         if match and (folder / match.group(2)).is_file() and "/" not in match.group(2):
             found.append({"name": match.group(2), "sha256": match.group(1), "size": (folder / match.group(2)).stat().st_size})
-    return found + [{"name": "SHA256SUMS", "sha256": "", "size": sums.stat().st_size}]
+    return sorted(found, key=lambda f: f["name"]) + [{"name": "SHA256SUMS", "sha256": "", "size": sums.stat().st_size}]
 
 
 def _jsonld(lang: str, files: list[dict], counts: list) -> str:

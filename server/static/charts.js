@@ -24,6 +24,8 @@
       }
     });
     canvas.parentElement.classList.add("charted");
+    var details = table.closest("details");
+    if (details) { details.open = false; }  // the chart shows it; the numbers stay one click away
   }
   draw("table-regions", "chart-regions");
   draw("table-themes", "chart-themes");
