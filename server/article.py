@@ -105,7 +105,8 @@ def page(iri: str, *, alternates):
     rows = pages.select(
         f"SELECT ?r ?b ?e (SAMPLE(?t) AS ?type) WHERE {{ ?r <{PKG}span> ?s . "
         f"?s <{NIF}referenceContext>/<{NIF}sourceUrl> <{iri}> ; <{NIF}beginIndex> ?b ; <{NIF}endIndex> ?e . "
-        f"OPTIONAL {{ ?r a ?t FILTER(STRSTARTS(STR(?t), \"{PKG}\")) }} }} GROUP BY ?r ?b ?e")
+        f"OPTIONAL {{ ?r a ?t FILTER(STRSTARTS(STR(?t), \"{PKG}\")) }} "
+        f"FILTER NOT EXISTS {{ ?r a <{PKG}Repair> }} }} GROUP BY ?r ?b ?e")  # repairs are marked in the raw text
     labels = pages.labels_for({row["r"].value for row in rows}, lang)
     spans = []
     for row in rows:
@@ -122,9 +123,8 @@ def page(iri: str, *, alternates):
     for row in repairs_rows:
         kind = row["kind"].value
         kinds[kind] = kinds.get(kind, 0) + 1
-        result = row["res"].value if "res" in row else ""
-        repairs.append((_int(row["s"]), _int(row["e"]), {"kind": re.sub(r"[^a-z0-9-]", "", kind),
-                                                          "title": f"{kind}: → «{result}»"}))
+        title = f"{kind}: → «{row['res'].value}»" if "res" in row else kind
+        repairs.append((_int(row["s"]), _int(row["e"]), {"kind": re.sub(r"[^a-z0-9-]", "", kind), "title": title}))
     rows = pages.select(
         f"SELECT ?d ?kind ?comment ?area ?span WHERE {{ ?d a <{PKG}SourceDefect> . "
         f"OPTIONAL {{ ?d <{PKG}defectKind> ?kind }} OPTIONAL {{ ?d <{RDFS}comment> ?comment }} "

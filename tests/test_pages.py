@@ -241,3 +241,9 @@ def test_pages_carry_an_etag_and_answer_304_when_unchanged(client):
     assert other.status_code == 200  # another format is another representation
     english = client.get("/id/region/650000?lang=en", headers={"Accept": "text/html", "If-None-Match": tag})
     assert english.status_code == 200
+
+
+def test_clean_text_links_facts_not_repairs(client):
+    _, body = html(client, "/doc/article/east-west-st-2022")
+    clean = body.split('<div class="text clean"', 1)[1].split("</div>", 1)[0]
+    assert "/repair/" not in clean and 'href="/id/plan/east-west-st-2022/task/1.1"' in clean
