@@ -81,6 +81,12 @@ class Overloaded(ServiceError):
     status, title = 503, "Service overloaded"
 
 
+class WorkerStalled(ServiceError):
+    """The query worker began an answer and stopped sending it; it was killed and replaced."""
+
+    status, title = 503, "Query worker stalled"
+
+
 def _wants_html() -> bool:
     """Browsers (text/html preferred over text/plain) get a page; API clients get plain text."""
     accept = request.accept_mimetypes

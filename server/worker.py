@@ -2,19 +2,63 @@
 
 It exists so that a runaway query can be stopped: pyoxigraph cannot cancel a query and releases the
 GIL while evaluating, so the only way to free the CPU at the time limit is to kill the process.
-Messages in: (op, text, default_graph, named_graphs, results_format, rdf_format, row_cap[, base_iri]).
-Messages out: ("ready", triples) once; per request ("ok", meta, body) for small answers, or
-("ok", meta) then byte chunks then b"", or ("error", kind, message).
+Requests in: a frame (sequence number, pickled tuple (op, text, default_graph, named_graphs,
+results_format, rdf_format, row_cap[, base_iri])). Answers out (frames, below): one READY frame
+first, then per request one frame echoing the sequence number: OK (meta as JSON, body = the answer
+as written by pyoxigraph) or SYNTAX / EVALUATION (body = the message).
 """
 
 import io
 import itertools
+import json
+import pickle
+import socket
+import struct
 import sys
-from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
 
-CHUNK = 1 << 20  # answers up to this size go back in one message
+# The wire, both ends (server.executor reads with deadlines; the worker may block: it has nothing else to do).
+# A frame is a fixed header, then `meta_len` bytes of JSON, then `body_len` bytes of body. No pickle on
+# the way back: the body is pyoxigraph's output as is, so the parent can hand it to the client unchanged.
+HEADER = struct.Struct("!IBII")  # sequence number, kind, meta length, body length
+REQUEST = struct.Struct("!II")  # sequence number, pickle length (requests come from our own parent only)
+READY, OK, SYNTAX, EVALUATION = range(4)
+SMALL = 1 << 16  # frames up to this size go out in one write
+
+
+def send(sock: socket.socket, seq: int, kind: int, meta: dict, body: bytes = b"") -> None:
+    """Write one answer frame (the worker's side)."""
+    head = json.dumps(meta, separators=(",", ":")).encode()
+    header = HEADER.pack(seq, kind, len(head), len(body))
+    if len(body) <= SMALL:
+        sock.sendall(header + head + body)
+    else:  # no copy of a big body
+        sock.sendall(header + head)
+        sock.sendall(body)
+
+
+def _exactly(sock: socket.socket, size: int) -> bytes:
+    parts, left = [], size
+    while left:
+        part = sock.recv(left)
+        if not part:
+            raise EOFError
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+def read_request(sock: socket.socket) -> tuple[int, tuple]:
+    """Block for the next request frame: (sequence number, request tuple)."""
+    seq, size = REQUEST.unpack(_exactly(sock, REQUEST.size))
+    return seq, pickle.loads(_exactly(sock, size))
+
+
+def pack_request(seq: int, request: tuple) -> bytes:
+    """The parent's side: one request frame."""
+    data = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+    return REQUEST.pack(seq, len(data)) + data
 
 
 def open_store(path: str, *, in_memory: bool, writable: bool) -> ox.Store:
@@ -123,34 +167,27 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     return {"kind": kind, "format": fmt, "truncated": len(triples) > cap, "rows": min(len(triples), cap)}, body
 
 
-def main(conn, path: str, in_memory: bool, writable: bool) -> None:
-    """Process entry point: open the store, then answer requests until the pipe closes."""
+def main(sock: socket.socket, path: str, in_memory: bool, writable: bool) -> None:
+    """Process entry point: open the store, then answer requests until the parent hangs up."""
     store = open_store(path, in_memory=in_memory, writable=writable)
-    conn.send(("ready", len(store)))
+    send(sock, 0, READY, {"triples": len(store)})
     while True:
         try:
-            request = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+            seq, request = read_request(sock)
+        except (EOFError, ConnectionError, KeyboardInterrupt):
             return
         try:
             meta, body = answer(store, request)
         except SyntaxError as error:
-            conn.send(("error", "syntax", str(error)))
+            send(sock, seq, SYNTAX, {}, str(error).encode())
             continue
         except (OSError, ValueError, RuntimeError, TypeError) as error:
-            conn.send(("error", "evaluation", f"{type(error).__name__}: {error}"))
+            send(sock, seq, EVALUATION, {}, f"{type(error).__name__}: {error}".encode())
             continue
         meta["bytes"] = len(body)
-        if len(body) <= CHUNK:  # the common case: one message, one wake-up of the parent
-            conn.send(("ok", meta, body))
-            continue
-        conn.send(("ok", meta))
-        view = memoryview(body)
-        for start in range(0, len(body), CHUNK):
-            conn.send_bytes(view[start : start + CHUNK])
-        conn.send_bytes(b"")
+        send(sock, seq, OK, meta, body)
 
 
 if __name__ == "__main__":
     fd, store_path, memory, write = sys.argv[1:5]
-    main(Connection(int(fd)), store_path, memory == "1", write == "1")
+    main(socket.socket(fileno=int(fd)), store_path, memory == "1", write == "1")
