@@ -14,6 +14,7 @@ import rdflib
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
 
+from kg import iris
 from kg.dump import sha256
 from kg.oxi import Data, to_quads, union_graph
 from kg.sparql_service import LICENCE, SD, service
@@ -67,7 +68,7 @@ def _distribution(g: Graph, dataset: URIRef, path: Path, *, base: str, issued: L
     zh, en = TITLES[inner.stem]
     label = f"{syntax}, gzip" if gzipped else syntax
     _bilingual(g, d, DCTERMS.title, zh.format(fmt=label), en.format(fmt=label))
-    url = URIRef(f"{base}dumps/{path.name}")
+    url = iris.dump_iri(base, path.name)
     g.add((d, DCAT.accessURL, url))
     g.add((d, DCAT.downloadURL, url))
     g.add((d, DCAT.mediaType, _typed(g, URIRef(IANA + media_type), DCTERMS.MediaType)))
@@ -147,14 +148,14 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     period = period or _period(quads)
     if build_time.tzinfo is None:
         raise ValueError("build_time must be timezone-aware")
-    g = Graph(identifier=URIRef(f"{base}graph/meta"))
+    g = Graph(identifier=iris.graph_iri(base, "meta"))
     # keep what others wrote into the meta graph (the linker's linksets), not an earlier description of ours
     ours = tuple(f"{base}id/{part}" for part in ("catalog", "dataset/policykg", "service/", "publisher/"))
     g += (t for t in union_graph([q for q in all_quads if q.graph_name == meta_name]) if not str(t[0]).startswith(ours))
     # whole seconds in UTC: the description changes only when the build time does
     issued = Literal(build_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
-    catalog, dataset = URIRef(f"{base}id/catalog"), URIRef(f"{base}id/dataset/policykg")
-    publisher = _typed(g, URIRef(f"{base}id/publisher/policykg"), FOAF.Agent)
+    catalog, dataset = iris.catalog_iri(base), iris.dataset_iri(base)
+    publisher = _typed(g, iris.publisher_iri(base), FOAF.Agent)
     g.add((publisher, FOAF.name, Literal("policykg", lang="en")))
     g.add((publisher, FOAF.name, Literal("policykg 政策知识图谱项目", lang="zh")))
     _typed(g, LICENCE, DCTERMS.LicenseDocument)
@@ -184,7 +185,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
                "guarantee measures, the agencies that issued it and the regions it targets, every fact traced to its text span.")
     for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
                  (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL), (DCAT.landingPage, URIRef(base)),
-                 (VOID.sparqlEndpoint, URIRef(f"{base}sparql")), (VOID.uriSpace, Literal(f"{base}id/"))):
+                 (VOID.sparqlEndpoint, iris.endpoint_iri(base)), (VOID.uriSpace, Literal(f"{base}id/"))):
         g.add((dataset, p, o))
     for language in LANGUAGES:
         g.add((dataset, DCTERMS.language, language))
@@ -200,7 +201,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         if path.name.removesuffix(".gz").rsplit(".", 1)[0] in TITLES and Path(path.name.removesuffix(".gz")).suffix in MEDIA:
             _distribution(g, dataset, path, base=base, issued=issued)
             if path.name == "kg.ttl":
-                g.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/{path.name}")))
+                g.add((dataset, VOID.dataDump, iris.dump_iri(base, path.name)))
 
     _statistics(g, dataset, quads)
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)

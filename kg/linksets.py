@@ -3,9 +3,10 @@
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, VOID, XSD
 
+from kg import iris
 from kg.divisions import PACKAGE, package_version
-from kg.iris import graph_iri
-from kg.linkdata import PREDICATES, package_iri, standard_iri
+from kg.iris import graph_iri, standard_iri
+from kg.linkdata import PREDICATES, package_iri
 
 TARGETS = {
     "gbt2260": ("GB/T 2260 division table (Ministry of Civil Affairs)", "民政部行政区划表（GB/T 2260）"),
@@ -16,12 +17,12 @@ TARGETS = {
 
 def target_iri(base: str, target: str) -> URIRef:
     """The dataset a linkset points into: the divisions graph, or {base}id/dataset/{target} for outside datasets."""
-    return graph_iri(base, "divisions") if target == "gbt2260" else URIRef(f"{base}id/dataset/{target}")
+    return graph_iri(base, "divisions") if target == "gbt2260" else iris.dataset_iri(base, target)
 
 
 def linkset_iri(base: str, target: str) -> URIRef:
     """{base}id/linkset/{target}."""
-    return URIRef(f"{base}id/linkset/{target}")
+    return iris.linkset_iri(base, target)
 
 
 def describe(meta: Graph, links: dict[str, list[tuple]], *, divisions: int, base: str) -> dict[str, int]:
@@ -32,7 +33,7 @@ def describe(meta: Graph, links: dict[str, list[tuple]], *, divisions: int, base
         out += [(ls, RDF.type, VOID.Linkset), (ls, DCTERMS.title, Literal(f"policykg → {en}", lang="en")),
                 (ls, DCTERMS.title, Literal(f"policykg → {zh}", lang="zh")),
                 (ls, VOID.subjectsTarget, graph_iri(base, "kg")), (ls, VOID.objectsTarget, target_iri(base, target)),
-                (ls, PROV.wasGeneratedBy, URIRef(f"{base}id/activity/link"))]
+                (ls, PROV.wasGeneratedBy, iris.activity_iri(base, "link"))]
         total = 0
         for predicate in PREDICATES[target]:
             n = sum(1 for t in triples if t[1] == predicate and not _is_evidence(t))
@@ -75,6 +76,6 @@ def _divisions_dataset(base: str, count: int) -> list[tuple]:
         (ds, DCTERMS.conformsTo, standard_iri(base, "gbt-2260")),
         # no dct:source: DCAT-AP 3 requires a dcat:Dataset there; prov:wasDerivedFrom names the package
         (ds, PROV.wasDerivedFrom, package_iri(PACKAGE)),
-        (ds, PROV.wasGeneratedBy, URIRef(f"{base}id/activity/link")),
+        (ds, PROV.wasGeneratedBy, iris.activity_iri(base, "link")),
         (ds, VOID.entities, Literal(count, datatype=XSD.integer)),
     ]

@@ -3,6 +3,8 @@
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, Namespace
 
+from kg import iris
+
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
@@ -20,8 +22,8 @@ def _bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
 
 def service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> URIRef:
     """Describe {base}sparql into `g`: what it serves, its union default graph and named graphs; returns its IRI."""
-    service = URIRef(f"{base}id/service/sparql")
-    endpoint = URIRef(f"{base}sparql")
+    service = iris.service_iri(base)
+    endpoint = iris.endpoint_iri(base)
     _typed(g, service, DCAT.DataService)
     _typed(g, service, SD.Service)
     _bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
