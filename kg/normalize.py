@@ -17,7 +17,7 @@ from functools import lru_cache
 from kg.chinese import to_simplified
 from kg.mojibake import is_suspicious, mojibake_edits
 from kg.paths import SOURCES
-from kg.textmap import Edit, MappedText, Repair
+from kg.textmap import Edit, MappedText, Repair, raw_span
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 SYLLABLE = f"(?=[a-zü{TONED}]*[{TONED}])[a-zü{TONED}]{{1,6}}"
@@ -49,10 +49,7 @@ class Text:
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """The raw [start, end) that the clean [start, end) came from."""
-        if start >= end:
-            point = self.starts[start] if start < len(self.starts) else len(self.raw)
-            return point, point
-        return self.starts[start], self.ends[end - 1]
+        return raw_span(self.starts, self.ends, len(self.raw), start, end)
 
     def clean_span(self, raw_start: int, raw_end: int) -> tuple[int, int]:
         """The clean [start, end) made from raw [raw_start, raw_end); a point where that raw text was removed."""

@@ -25,6 +25,14 @@ class Repair:
     result: str
 
 
+def raw_span(starts, ends, raw_length: int, start: int, end: int) -> tuple[int, int]:
+    """Raw [start, end) of a mapped text's [start, end), given its per-character raw starts and ends."""
+    if start >= end:
+        point = starts[start] if start < len(starts) else raw_length
+        return point, point
+    return starts[start], ends[end - 1]
+
+
 class MappedText:
     """Text plus per-character raw offsets; edits keep the offsets and log a Repair each."""
 
@@ -37,10 +45,7 @@ class MappedText:
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """Raw [start, end) of the current text's [start, end); an empty span maps to a point."""
-        if start >= end:
-            point = self.starts[start] if start < len(self.starts) else len(self.raw)
-            return point, point
-        return self.starts[start], self.ends[end - 1]
+        return raw_span(self.starts, self.ends, len(self.raw), start, end)
 
     def apply(self, edits: Iterable[Edit]) -> None:
         """Apply non-overlapping edits (given in any order) and record one Repair per edit."""
