@@ -56,4 +56,8 @@ def create_app(config: dict | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"server.{name}")
         app.register_blueprint(module.bp)
+    # Imported here, like the blueprints: server.metrics must load after kg serve sets PROMETHEUS_MULTIPROC_DIR.
+    from server.fastpath import FastPath
+
+    app.wsgi_app = FastPath(app, app.wsgi_app)  # repeated /sparql answers replayed before routing
     return app

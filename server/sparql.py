@@ -7,7 +7,7 @@ import time
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 
-from server import formats, guard, metrics, protocol, service
+from server import fastpath, formats, guard, metrics, protocol, service
 from server.errors import Forbidden, OutboundRefused, QueryTimeout
 from server.formats import RDF, RESULTS
 
@@ -88,6 +88,8 @@ def _query(op: protocol.Operation) -> Response:
     response.content_length = sum(len(c) for c in chunks)
     if meta.get("truncated"):
         response.headers[TRUNCATED] = str(cap)
+    if cache is not None:
+        request.environ[fastpath.RECORD] = etag  # the same raw request may get these bytes again before Flask
     return _finish(response, etag, cacheable)
 
 
