@@ -68,11 +68,12 @@ class Executor:
 
     def _recv(self, size: int, deadline: float) -> bytes:
         """Up to `size` bytes, waiting at most until `deadline`; TimeoutError past it, WorkerCrashed on EOF."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError
-        self.sock.settimeout(left)
-        data = self.sock.recv(size)
+        # Past the deadline, still take what has already arrived (a worker that started long ago is ready).
+        self.sock.settimeout(max(deadline - time.monotonic(), 0.0))
+        try:
+            data = self.sock.recv(size)
+        except BlockingIOError:  # timeout 0 makes the socket non-blocking: nothing there yet
+            raise TimeoutError from None
         if not data:
             raise WorkerCrashed(f"query worker {self.process.pid} hung up (exit status {self.process.poll()})")
         return data

@@ -1,6 +1,7 @@
 """The worker pool never waits forever: every wait has a deadline, after which the worker is replaced."""
 
 import os
+import select
 import signal
 import sys
 import textwrap
@@ -25,6 +26,8 @@ FAKE = textwrap.dedent("""
     seq, request = worker.read_request(sock)
     if mode == "half-answer":  # the header promises 100 bytes; 10 come, then nothing
         sock.sendall(worker.HEADER.pack(seq, worker.OK, 2, 100) + b"{}" + b"x" * 10)
+    elif mode == "answer":
+        worker.send(sock, seq, worker.OK, {"kind": "boolean", "format": "JSON"}, b'{"boolean":true}')
     elif mode == "out-of-step":
         worker.send(sock, seq + 7, worker.OK, {"kind": "boolean", "format": "JSON"}, b"{}")
     time.sleep(600)
@@ -109,6 +112,16 @@ def test_a_worker_past_its_start_timeout_is_replaced(fake_pool):
         pool.run(ASK, 2.0)
     assert not alive(pid)
     assert len(pool.pids()) == 1 and pool.pids() != [pid]
+
+
+def test_a_worker_that_started_long_ago_is_used_not_replaced(fake_pool):
+    pool = fake_pool("answer", start_timeout=0.2)
+    [pid] = pool.pids()
+    [executor_] = pool.idle
+    assert select.select([executor_.sock], [], [], 60)[0]  # its READY waits in the socket...
+    time.sleep(0.3)  # ...and is first read after the start timeout has passed
+    assert pool.run(ASK, 2.0).chunks == [b'{"boolean":true}']
+    assert pool.pids() == [pid]
 
 
 def test_big_answers_arrive_whole_in_the_chunks_they_came_in():
