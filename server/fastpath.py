@@ -32,7 +32,6 @@ class FastPath:
     def __init__(self, app, wsgi_app):
         self.app, self.wsgi_app, self.hits = app, wsgi_app, 0
         self.limit = int(app.config.get("MAX_CONTENT_LENGTH") or 1 << 20)
-        self.counters: dict[tuple[str, str], tuple] = {}  # labelled metric children, looked up once
 
     def _key(self, environ: dict, state) -> tuple | None:
         """Everything the answer can depend on, or None when this request is not for replay."""
@@ -96,14 +95,8 @@ class FastPath:
         code = status.split(" ", 1)[0]
         method = environ["REQUEST_METHOD"]
         elapsed = time.perf_counter() - started
-        counters = self.counters.get((method, code))
-        if counters is None:
-            counters = self.counters[(method, code)] = (metrics.REQUESTS.labels(method, "sparql.endpoint", code),
-                                                         metrics.LATENCY.labels("sparql.endpoint"),
-                                                         metrics.CACHE.labels("hit"))
-        counters[0].inc()
-        counters[1].observe(elapsed)
-        counters[2].inc()
+        metrics.count(method, "sparql.endpoint", int(code), elapsed)
+        metrics.cache_lookups("hit").inc()
         if self.app.config["ACCESS_LOG"] and access.isEnabledFor(logging.INFO):
             access.info(json.dumps({
                 "method": method, "path": ENDPOINT, "status": int(code), "ms": round(elapsed * 1000, 2),

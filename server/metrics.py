@@ -1,5 +1,6 @@
 """Prometheus metrics (prometheus-client), shared by every blueprint; multi-process aware under gunicorn."""
 
+import functools
 import os
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
@@ -20,3 +21,25 @@ def exposition() -> bytes:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest(DEFAULT_REGISTRY)
+
+
+@functools.lru_cache(maxsize=1024)
+def request_counters(method: str, endpoint: str, status: int) -> tuple:
+    """The labelled children for one kind of answer, looked up once (labels() costs more than inc())."""
+    errors = ERRORS.labels(str(status)) if status >= 400 else None
+    return REQUESTS.labels(method, endpoint, str(status)), LATENCY.labels(endpoint), errors
+
+
+@functools.lru_cache(maxsize=8)
+def cache_lookups(outcome: str):
+    """The result-cache counter for one outcome (hit, miss, off)."""
+    return CACHE.labels(outcome)
+
+
+def count(method: str, endpoint: str, status: int, seconds: float) -> None:
+    """Count one answer and its latency (and its error status)."""
+    requests, latency, errors = request_counters(method, endpoint, status)
+    requests.inc()
+    latency.observe(seconds)
+    if errors is not None:
+        errors.inc()

@@ -44,10 +44,7 @@ def _account(response: Response) -> Response:
     """Metrics, one JSON access-log line, and CORS: every response passes here."""
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     endpoint = request.endpoint or "unmatched"
-    metrics.REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
-    metrics.LATENCY.labels(endpoint).observe(elapsed)
-    if response.status_code >= 400:
-        metrics.ERRORS.labels(str(response.status_code)).inc()
+    metrics.count(request.method, endpoint, response.status_code, elapsed)
     config = current_app.config
     if config["ACCESS_LOG"] and access.isEnabledFor(logging.INFO):
         access.info(json.dumps({

@@ -57,7 +57,7 @@ def _query(op: protocol.Operation) -> Response:
         return _finish(Response(status=304), etag, cacheable)
     cache = state.cache if cacheable else None
     hit = cache.get(etag) if cache is not None else None
-    metrics.CACHE.labels("off" if cache is None else ("hit" if hit else "miss")).inc()
+    metrics.cache_lookups("off" if cache is None else ("hit" if hit else "miss")).inc()
     g.cache = "off" if cache is None else ("hit" if hit else "miss")
     if hit:
         meta, chunks = hit
