@@ -29,6 +29,7 @@ ROOT = HERE.parent
 KG = ROOT / ".venv" / "bin" / "kg"
 PEERS = ["rdflib-endpoint==0.6.3", "uvicorn==0.54.0", "pyoxigraph==0.5.13", "oxigraph==0.5.13"]
 HEAVY = ("q2", "q5", "q8")  # aggregation, text filter, paging
+SLOW = "rdflib-ep"  # measured in a phase of its own (see main)
 
 
 def free_port() -> int:
@@ -80,6 +81,17 @@ class Servers:
                                    env={**os.environ, **(env or {})}, start_new_session=True, cwd=ROOT)
         self.running.append((name, process))
 
+    def wait_idle(self, name: str, limit: float = 120.0) -> None:
+        """Until the named server's processes use no CPU for half a second (at most `limit` s)."""
+        group = next(process.pid for n, process in self.running if n == name)
+        deadline, before = time.monotonic() + limit, _cpu_ticks(group)
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            now = _cpu_ticks(group)
+            if now - before <= 1:
+                return
+            before = now
+
     def stop(self) -> None:
         for _, process in self.running:
             if process.poll() is None:
@@ -89,6 +101,19 @@ class Servers:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def _cpu_ticks(group: int) -> int:
+    """User + system CPU ticks of every process in process group `group`."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:
+            total += int(fields[11]) + int(fields[12])
+    return total
 
 
 def geomean(values: list[float]) -> float:
@@ -166,17 +191,33 @@ def main(argv=None) -> int:
         urllib.request.urlopen(load, timeout=600).close()
         for url in urls.values():
             ready(url)
-        raw = args.scratch / "results.json"
-        command = [str(venv / "bin" / "python"), str(HERE / "loadtest.py"), "--driver", "wrk", "-c", "4",
-                   "-T", str(args.seconds), "--rounds", str(args.rounds), "--timeout", "60", "--json", str(raw),
-                   "--label", f"{args.triples} triples", *(f"{n}={u}" for n, u in urls.items())]
-        status = subprocess.run(command, cwd=HERE).returncode
-        results = json.loads(raw.read_text())
+        # rdflib-endpoint in a phase of its own, after the others, one query at a time once it is idle: it
+        # answers one request at a time and goes on computing the heavy ones for seconds after wrk has
+        # hung up, which would steal a core from whatever was measured next.
+        phases = [([n for n in urls if n != SLOW], None)]
+        phases += [([SLOW], q.name.split("_")[0]) for q in sorted((HERE / "queries").glob("q*.rq"))]
+        status, results = 0, None
+        for number, (names, only) in enumerate(phases):
+            if only:
+                servers.wait_idle(SLOW)
+            raw = args.scratch / f"results-{number}.json"
+            command = [str(venv / "bin" / "python"), str(HERE / "loadtest.py"), "--driver", "wrk", "-c", "4",
+                       "-T", str(args.seconds), "--rounds", str(args.rounds), "--timeout", "60", "--json", str(raw),
+                       "--label", f"{args.triples} triples", *(["--only", only] if only else []),
+                       *(f"{n}={urls[n]}" for n in names)]
+            status = max(status, subprocess.run(command, cwd=HERE).returncode)
+            phase = json.loads(raw.read_text())
+            if results is None:
+                results = phase
+            else:
+                results["results"] += phase["results"]
     finally:
         servers.stop()
     shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --rounds {args.rounds} "
              f"--workers {args.workers}",
-             "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds ROUNDS NAME=URL ..."]
+             "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds ROUNDS NAME=URL ...",
+             "# first policykg-cold, policykg-warm, oxigraph, ox-http interleaved; then rdflib-ep alone, one query",
+             "# at a time (--only qN), each once it has finished the work left over from the one before"]
     args.out.write_text(report(results, f"{args.triples} triples", shown), encoding="utf-8")
     print(f"wrote {args.out}")
     return status
