@@ -20,7 +20,7 @@ ENDPOINT = "/sparql"
 RECORD = "kg.fastpath"  # environ key: sparql.py puts the answer's ETag there when the answer may be replayed
 # Request headers (WSGI names) an answer depends on, besides method, URL and body.
 VARY = ("HTTP_ACCEPT", "CONTENT_TYPE", "HTTP_ORIGIN", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
-        "wsgi.url_scheme", "HTTP_ACCEPT_LANGUAGE")
+        "wsgi.url_scheme", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")  # the pages' language choice lives in a cookie
 # Requests that always go through Flask: conditional, authorised or partial ones.
 PASS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_AUTHORIZATION", "HTTP_RANGE")
 access = logging.getLogger("server.access")

@@ -60,7 +60,10 @@ def test_another_accept_or_host_is_another_answer(app, client):
     before = hits(app)
     tsv = client.post("/sparql", data={"query": QUERY}, headers={"Accept": "text/tab-separated-values"})
     elsewhere = client.post("/sparql", data={"query": QUERY}, base_url="http://other.example")
+    client.set_cookie("lang", "en")
+    with_cookie = client.post("/sparql", data={"query": QUERY})
     assert hits(app) == before
+    assert with_cookie.status_code == 200
     assert tsv.content_type.startswith("text/tab-separated-values")
     assert elsewhere.headers["ETag"] != tsv.headers["ETag"]
 
