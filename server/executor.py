@@ -21,7 +21,7 @@ from server.errors import BadRequest, Overloaded, QuerySyntaxError, QueryTimeout
 log = logging.getLogger("server.executor")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MARGIN = 5.0  # seconds an answer that has started may take to arrive in full (local socket: milliseconds)
-BUFFER = 1 << 18  # first read: header, meta and a small body in one system call
+BUFFER = 1 << 16  # first read: header, meta and a small body in one system call (below malloc's mmap threshold)
 
 
 class EvaluationError(ServiceError):
