@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -14,7 +15,7 @@ from server import create_app
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "server"
 SAMPLE = DATA / "sample.trig"
-KG = [str(ROOT / ".venv" / "bin" / "kg")] if (ROOT / ".venv" / "bin" / "kg").exists() else [sys.executable, "-m", "kg.cli"]
+KG = [str(ROOT / ".venv" / "bin" / "kg")] if (ROOT / ".venv" / "bin" / "kg").exists() else [sys.executable, "-m", "kg"]
 # Long enough to run for minutes on 20 triples (20^8 rows to count), so only the time limit stops it.
 CROSS_PRODUCT = ("SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
                  "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
@@ -34,33 +35,50 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*files, workers=1, env=None, extra=()):
-    """`kg serve --data FILES` on a free loopback port; yields the base URL; stopped (SIGTERM) after."""
+def kg_serve(*args, env=None):
+    """`kg serve --bind <free loopback port> ARGS` (gunicorn); yields (base URL, process); stopped (SIGTERM) after.
+
+    The server's output goes to a temporary file, never a pipe: nobody drains a pipe here, and a full one would
+    block the server's access log and hang the test.
+    """
     port = free_port()
-    command = KG + ["serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *extra, "--data", *map(str, files)]
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):  # up to 60 s on a busy machine
-            if process.poll() is not None:
-                raise RuntimeError("kg serve exited: " + process.stdout.read().decode(errors="replace"))
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("kg serve did not become healthy")
-        yield url, process
-    finally:
-        process.terminate()
+    command = KG + ["serve", "--bind", f"127.0.0.1:{port}", *map(str, args)]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+
+        def output() -> str:
+            log.seek(0)
+            return log.read().decode(errors="replace")[-5000:]
+
         try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+            for _ in range(900):  # up to 90 s on a busy machine
+                if process.poll() is not None:
+                    raise RuntimeError("kg serve exited: " + output())
+                try:
+                    with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("kg serve did not become healthy: " + output())
+            yield url, process
+        finally:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+
+@contextlib.contextmanager
+def gunicorn(*files, workers=1, env=None, extra=()):
+    """`kg serve --data FILES` on a free loopback port; yields (base URL, process)."""
+    with kg_serve("--workers", workers, *extra, "--data", *files, env=env) as served:
+        yield served
 
 
 def descendants(pid: int) -> list[int]:

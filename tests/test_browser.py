@@ -4,14 +4,11 @@ Screenshots go to build/screenshots/. Any request to a host other than the servi
 """
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from serverkit import kg_serve
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,46 +20,12 @@ INVALID = ('@prefix pkg: <https://policykg.example/def/> .\n'
            '<https://policykg.example/id/plan/x/task/1.1> a pkg:Task .\n')
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def service(site_build, tmp_path_factory):
+def service(site_build):
     """`kg serve` (gunicorn) on the test build, on a free loopback port."""
-    port = _free_port()
-    kg = ROOT / ".venv" / "bin" / "kg"
-    command = [str(kg)] if kg.exists() else [sys.executable, "-m", "kg.cli"]
-    command += ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--store", str(site_build / "store")]
-    env = {**os.environ, "KG_DUMPS": str(site_build / "dumps"), "KG_EXECUTORS": "1"}
-    log = tmp_path_factory.mktemp("serve") / "serve.log"  # a file, not a pipe: nobody drains a pipe here
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(900):
-            if process.poll() is not None:
-                raise RuntimeError("kg serve exited: " + log.read_text(errors="replace"))
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("kg serve did not become healthy")
+    env = {"KG_DUMPS": str(site_build / "dumps"), "KG_EXECUTORS": "1"}
+    with kg_serve("--workers", "1", "--store", site_build / "store", env=env) as (url, _):
         yield url
-    finally:
-        print(log.read_text(errors="replace")[-5000:])
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
