@@ -17,7 +17,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
 from kg import iris
 from kg.dump import sha256
 from kg.oxi import Data, to_quads, union_graph
-from kg.sparql_service import LICENCE, SD, service
+from kg.sparql_service import LICENCE, SD, bilingual, service, typed
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -49,36 +49,26 @@ PKG_NS, TIME = "https://policykg.example/def/", "http://www.w3.org/2006/time#"
 ENDED = ox.NamedNode("http://www.w3.org/ns/prov#endedAtTime")
 
 
-def _typed(g: Graph, node, cls) -> URIRef:
-    g.add((node, RDF.type, cls))
-    return node
-
-
-def _bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
-    g.add((node, predicate, Literal(zh, lang="zh")))
-    g.add((node, predicate, Literal(en, lang="en")))
-
-
 def _distribution(g: Graph, dataset: URIRef, path: Path, *, base: str, issued: Literal) -> None:
     gzipped = path.suffix == ".gz"
     inner = Path(path.stem) if gzipped else path
     media_type, file_type, syntax = MEDIA[inner.suffix]
     d = URIRef(f"{dataset}/distribution/{path.name}")
-    g.add((dataset, DCAT.distribution, _typed(g, d, DCAT.Distribution)))
+    g.add((dataset, DCAT.distribution, typed(g, d, DCAT.Distribution)))
     zh, en = TITLES[inner.stem]
     label = f"{syntax}, gzip" if gzipped else syntax
-    _bilingual(g, d, DCTERMS.title, zh.format(fmt=label), en.format(fmt=label))
+    bilingual(g, d, DCTERMS.title, zh.format(fmt=label), en.format(fmt=label))
     url = iris.dump_iri(base, path.name)
     g.add((d, DCAT.accessURL, url))
     g.add((d, DCAT.downloadURL, url))
-    g.add((d, DCAT.mediaType, _typed(g, URIRef(IANA + media_type), DCTERMS.MediaType)))
-    g.add((d, DCTERMS["format"], _typed(g, URIRef(f"{EU}file-type/{file_type}"), DCTERMS.MediaTypeOrExtent)))
+    g.add((d, DCAT.mediaType, typed(g, URIRef(IANA + media_type), DCTERMS.MediaType)))
+    g.add((d, DCTERMS["format"], typed(g, URIRef(f"{EU}file-type/{file_type}"), DCTERMS.MediaTypeOrExtent)))
     if gzipped:
-        g.add((d, DCAT.compressFormat, _typed(g, URIRef(IANA + "application/gzip"), DCTERMS.MediaType)))
+        g.add((d, DCAT.compressFormat, typed(g, URIRef(IANA + "application/gzip"), DCTERMS.MediaType)))
     g.add((d, DCAT.byteSize, Literal(path.stat().st_size, datatype=XSD.nonNegativeInteger)))
     checksum = URIRef(f"{d}#sha256")
-    g.add((d, SPDX.checksum, _typed(g, checksum, SPDX.Checksum)))
-    g.add((checksum, SPDX.algorithm, _typed(g, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
+    g.add((d, SPDX.checksum, typed(g, checksum, SPDX.Checksum)))
+    g.add((checksum, SPDX.algorithm, typed(g, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
     g.add((checksum, SPDX.checksumValue, Literal(sha256(path), datatype=XSD.hexBinary)))
     g.add((d, DCTERMS.license, LICENCE))
     for language in LANGUAGES:
@@ -155,19 +145,19 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     # whole seconds in UTC: the description changes only when the build time does
     issued = Literal(build_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), datatype=XSD.dateTime)
     catalog, dataset = iris.catalog_iri(base), iris.dataset_iri(base)
-    publisher = _typed(g, iris.publisher_iri(base), FOAF.Agent)
+    publisher = typed(g, iris.publisher_iri(base), FOAF.Agent)
     g.add((publisher, FOAF.name, Literal("policykg", lang="en")))
     g.add((publisher, FOAF.name, Literal("policykg 政策知识图谱项目", lang="zh")))
-    _typed(g, LICENCE, DCTERMS.LicenseDocument)
-    _typed(g, SPATIAL, DCTERMS.Location)
+    typed(g, LICENCE, DCTERMS.LicenseDocument)
+    typed(g, SPATIAL, DCTERMS.Location)
     for language in LANGUAGES:
-        _typed(g, language, DCTERMS.LinguisticSystem)
+        typed(g, language, DCTERMS.LinguisticSystem)
 
-    _typed(g, catalog, DCAT.Catalog)
-    _bilingual(g, catalog, DCTERMS.title, "policykg 数据目录", "policykg data catalogue")
-    _bilingual(g, catalog, DCTERMS.description, "policykg 知识图谱的数据集与查询服务。",
+    typed(g, catalog, DCAT.Catalog)
+    bilingual(g, catalog, DCTERMS.title, "policykg 数据目录", "policykg data catalogue")
+    bilingual(g, catalog, DCTERMS.description, "policykg 知识图谱的数据集与查询服务。",
                "The datasets and the query service of the policykg knowledge graph.")
-    g.add((catalog, FOAF.homepage, _typed(g, URIRef(base), FOAF.Document)))
+    g.add((catalog, FOAF.homepage, typed(g, URIRef(base), FOAF.Document)))
     g.add((catalog, DCAT.dataset, dataset))
     for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
                  (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL)):
@@ -175,11 +165,11 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     for language in LANGUAGES:
         g.add((catalog, DCTERMS.language, language))
 
-    _typed(g, dataset, DCAT.Dataset)
-    _typed(g, dataset, VOID.Dataset)
-    _bilingual(g, dataset, DCTERMS.title, "《“十四五”东西部科技合作实施方案》知识图谱",
+    typed(g, dataset, DCAT.Dataset)
+    typed(g, dataset, VOID.Dataset)
+    bilingual(g, dataset, DCTERMS.title, "《“十四五”东西部科技合作实施方案》知识图谱",
                "Knowledge graph of the 14th Five-Year East–West S&T Cooperation Implementation Plan")
-    _bilingual(g, dataset, DCTERMS.description,
+    bilingual(g, dataset, DCTERMS.description,
                "从新闻报道中抽取的政策知识图谱：方案、重点任务、目标、保障措施、印发部门与所涉地区，每个事实都可追溯到原文片段。",
                "A policy knowledge graph extracted from a news article: the plan, its task areas, tasks, goals and "
                "guarantee measures, the agencies that issued it and the regions it targets, every fact traced to its text span.")
@@ -193,7 +183,7 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         g.add((dataset, DCAT.keyword, Literal(keyword, lang="zh" if any("\u4e00" <= c <= "\u9fff" for c in keyword) else "en")))
     if period:
         temporal = URIRef(f"{dataset}#temporal")
-        g.add((dataset, DCTERMS.temporal, _typed(g, temporal, DCTERMS.PeriodOfTime)))
+        g.add((dataset, DCTERMS.temporal, typed(g, temporal, DCTERMS.PeriodOfTime)))
         g.add((temporal, DCAT.startDate, Literal(f"{period[0]}-01-01", datatype=XSD.date)))
         g.add((temporal, DCAT.endDate, Literal(f"{period[1]}-12-31", datatype=XSD.date)))
 
@@ -209,12 +199,12 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         if isinstance(q.graph_name, ox.NamedNode):
             by_graph[q.graph_name.value].append(q)
     for name, graph_quads in sorted(by_graph.items()):
-        subset = _typed(g, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}"), VOID.Dataset)
-        _typed(g, subset, SD.Graph)
+        subset = typed(g, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}"), VOID.Dataset)
+        typed(g, subset, SD.Graph)
         g.add((dataset, VOID.subset, subset))
         g.add((subset, DCTERMS.isPartOf, dataset))
         zh, en = GRAPH_TITLES.get(name.rsplit("/", 1)[-1], (name, name))
-        _bilingual(g, subset, DCTERMS.title, zh, en)
+        bilingual(g, subset, DCTERMS.title, zh, en)
         _statistics(g, subset, graph_quads)
     nested = set(g.objects(None, VOID.subset))
     for linkset in sorted(set(g.subjects(RDF.type, VOID.Linkset)) - nested):

@@ -10,12 +10,14 @@ LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 
 
-def _typed(g: Graph, node, cls) -> URIRef:
+def typed(g: Graph, node, cls) -> URIRef:
+    """Add `node` a `cls` to `g`; returns `node`."""
     g.add((node, RDF.type, cls))
     return node
 
 
-def _bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
+def bilingual(g: Graph, node, predicate, zh: str, en: str) -> None:
+    """Add `node predicate` with a Chinese and an English literal."""
     g.add((node, predicate, Literal(zh, lang="zh")))
     g.add((node, predicate, Literal(en, lang="en")))
 
@@ -24,10 +26,10 @@ def service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> 
     """Describe {base}sparql into `g`: what it serves, its union default graph and named graphs; returns its IRI."""
     service = iris.service_iri(base)
     endpoint = iris.endpoint_iri(base)
-    _typed(g, service, DCAT.DataService)
-    _typed(g, service, SD.Service)
-    _bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
-    _bilingual(g, service, DCTERMS.description,
+    typed(g, service, DCAT.DataService)
+    typed(g, service, SD.Service)
+    bilingual(g, service, DCTERMS.title, "policykg SPARQL 查询服务", "policykg SPARQL endpoint")
+    bilingual(g, service, DCTERMS.description,
                "只读 SPARQL 1.1 查询服务；未指定 FROM/GRAPH 的查询以全部命名图的并集为默认图。",
                "Read-only SPARQL 1.1 query service; a query without FROM/GRAPH sees the union of all named graphs.")
     g.add((service, DCAT.endpointURL, endpoint))
@@ -40,10 +42,10 @@ def service(g: Graph, dataset: URIRef, graph_names: list[str], *, base: str) -> 
     for name in RESULT_FORMATS:
         g.add((service, SD.resultFormat, URIRef(f"http://www.w3.org/ns/formats/{name}")))
     default = URIRef(f"{service}#dataset")
-    g.add((service, SD.defaultDataset, _typed(g, default, SD.Dataset)))
+    g.add((service, SD.defaultDataset, typed(g, default, SD.Dataset)))
     for name in graph_names:
         named = URIRef(f"{service}#graph-{name.rsplit('/', 1)[-1]}")
-        g.add((default, SD.namedGraph, _typed(g, named, SD.NamedGraph)))
+        g.add((default, SD.namedGraph, typed(g, named, SD.NamedGraph)))
         g.add((named, SD.name, URIRef(name)))
         g.add((named, SD.graph, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}")))
     return service

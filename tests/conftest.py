@@ -62,3 +62,19 @@ def site_build(tmp_path_factory, assembled):
     dumps.append(write_checksums(dumps, out / "dumps"))
     write_store(quads + to_quads(meta), out / "store")
     return out
+
+
+@pytest.fixture(scope="module")
+def app(request):
+    """The endpoint on tests/data/server/sample.trig, with the test module's APP_CONFIG; one per module."""
+    from serverkit import make_app
+
+    app = make_app(**getattr(request.module, "APP_CONFIG", {}))
+    yield app
+    app.extensions["kg"].close()
+
+
+@pytest.fixture()
+def client(app):
+    """A test client of `app`."""
+    return app.test_client()

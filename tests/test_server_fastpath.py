@@ -12,16 +12,7 @@ QUERY = "SELECT ?s { ?s a <http://example.org/Task> } ORDER BY ?s"
 TOKEN = "fast-token"
 
 
-@pytest.fixture(scope="module")
-def app():
-    app = make_app(EXECUTORS=1)
-    yield app
-    app.extensions["kg"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+APP_CONFIG = {"EXECUTORS": 1}  # the shared `app` fixture (tests/conftest.py) serves the sample data with these settings
 
 
 def hits(app) -> int:

@@ -2,23 +2,10 @@
 
 import pyoxigraph as ox
 import pytest
-from serverkit import make_app
 
 SELECT = "SELECT ?s ?label { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } ORDER BY ?s ?label"
 CONSTRUCT = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <http://example.org/graph/a> { ?s ?p ?o } }"
 TRICKY = "SELECT ?c { ?s <http://www.w3.org/2000/01/rdf-schema#comment> ?c }"
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = make_app()
-    yield app
-    app.extensions["kg"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 def expected_rows() -> list:

@@ -3,22 +3,12 @@
 import json
 import logging
 
-import pytest
 from serverkit import SAMPLE, make_app
 
 QUERY = "SELECT ?s { ?s a <http://example.org/Task> } ORDER BY ?s"
 
 
-@pytest.fixture(scope="module")
-def app():
-    app = make_app(EXECUTORS=1)
-    yield app
-    app.extensions["kg"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+APP_CONFIG = {"EXECUTORS": 1}  # the shared `app` fixture (tests/conftest.py) serves the sample data with these settings
 
 
 def test_healthz_reports_store_triples_and_versions(client):

@@ -3,23 +3,9 @@
 import json
 
 import pyoxigraph as ox
-import pytest
-from serverkit import make_app
 
 GRAPH_A, GRAPH_B = "http://example.org/graph/a", "http://example.org/graph/b"
 COUNT_TASKS = "SELECT (COUNT(?t) AS ?n) { ?t a <http://example.org/Task> }"
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = make_app()
-    yield app
-    app.extensions["kg"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
 
 
 def boolean(response) -> bool:

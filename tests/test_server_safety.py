@@ -13,16 +13,7 @@ from server import sparql
 TOKEN = "s3cret-token"
 
 
-@pytest.fixture(scope="module")
-def app():
-    app = make_app(EXECUTORS=2, MAX_CONTENT_LENGTH=4096, ROW_CAP=5)
-    yield app
-    app.extensions["kg"].close()
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
+APP_CONFIG = {"EXECUTORS": 2, "MAX_CONTENT_LENGTH": 4096, "ROW_CAP": 5}  # the shared `app` fixture (tests/conftest.py) serves the sample data with these settings
 
 
 @pytest.fixture()
