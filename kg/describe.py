@@ -12,14 +12,14 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD, Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from kg import iris
 from kg.dump import sha256
+from kg.namespace import SD, SPDX
 from kg.oxi import Data, to_quads, union_graph
-from kg.sparql_service import LICENCE, SD, bilingual, service, typed
+from kg.sparql_service import LICENCE, bilingual, service, typed
 
-SPDX = Namespace("http://spdx.org/rdf/terms#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 

@@ -3,16 +3,16 @@
 import dataclasses
 from dataclasses import dataclass
 
-from rdflib import Dataset, Literal, Namespace, URIRef
+from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
 from kg import iris, linkdata, linksets
 from kg.divisions import add_divisions, package_version
 from kg.iris import DEFAULT_BASE, graph_iri, mention_iri, span_iri
 from kg.model import Article, Mention
+from kg.namespace import OA
 from kg.reconcile import RULES, Match, area_relations, reconcile_mention
 
-OA = Namespace("http://www.w3.org/ns/oa#")
 PLACE_KINDS = ("region", "area", "macro-region")
 
 

@@ -94,6 +94,9 @@ ADMS = Namespace("http://www.w3.org/ns/adms#")
 PPLAN = Namespace("http://purl.org/net/p-plan#")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+WD = Namespace("http://www.wikidata.org/entity/")
 
 PREFIXES = {
     "pkg": PKG_IRI,
@@ -119,6 +122,9 @@ PREFIXES = {
     "pplan": str(PPLAN),
     "spdx": str(SPDX),
     "sd": str(SD),
+    "oa": str(OA),
+    "vcard": str(VCARD),
+    "wd": str(WD),
 }
 
 

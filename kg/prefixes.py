@@ -3,33 +3,10 @@
 import re
 from collections.abc import Iterable
 
-VOCABULARIES = {
-    "adms": "http://www.w3.org/ns/adms#",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dct": "http://purl.org/dc/terms/",
-    "eli": "http://data.europa.eu/eli/ontology#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "geo": "http://www.opengis.net/ont/geosparql#",
-    "nif": "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "pkg": "https://policykg.example/def/",
-    "pplan": "http://purl.org/net/p-plan#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "time": "http://www.w3.org/2006/time#",
-    "vcard": "http://www.w3.org/2006/vcard/ns#",
-    "void": "http://rdfs.org/ns/void#",
-    "wd": "http://www.wikidata.org/entity/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-}
+from kg.namespace import PREFIXES
+
+# the project's one prefix table (kg.namespace), alphabetically, as the dumps write it
+VOCABULARIES = dict(sorted(PREFIXES.items()))
 
 # Parts of a plan get their own prefix (task:1.1) so that Turtle needs no escaped slashes (plan:x\/task\/1.1).
 _PLAN_PARTS = {"task": "task", "area": "taskarea", "goal": "goal", "measure": "measure", "claim": "claim"}

@@ -1,11 +1,11 @@
 """The SPARQL endpoint described twice over: as a DCAT 3 dcat:DataService and as a SPARQL 1.1 sd:Service."""
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, Namespace
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from kg import iris
+from kg.namespace import SD
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 LICENCE = URIRef("http://publications.europa.eu/resource/authority/licence/CC_BY_4_0")
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV")
 

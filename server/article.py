@@ -7,11 +7,12 @@ import tomllib
 from flask import request
 from markupsafe import Markup, escape
 
+from kg import namespace
 from kg.paths import SOURCES
 from server import pages
 
 PKG = pages.VOCAB
-NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+NIF = str(namespace.NIF)
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _SPAN = re.compile(r"(\d+),(\d+)")
 

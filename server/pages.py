@@ -8,15 +8,16 @@ from urllib.parse import quote
 
 from flask import current_app, render_template, request
 
+from kg.namespace import PKG_IRI
 from kg.prefixes import VOCABULARIES
 
 LANGS = ("zh", "en")
 COOKIE = "lang"
-VOCAB = "https://policykg.example/def/"  # fixed vocabulary namespace: /def/ never moves with the base IRI
+VOCAB = PKG_IRI  # fixed vocabulary namespace: /def/ never moves with the base IRI
 # Characters an IRI path may keep as they are; everything else is percent-encoded, so that any request path
 # makes a valid SPARQL IRIREF (no <, >, ", {, }, |, ^, `, \ or spaces can reach a query).
 _SAFE = "/:@!$&'()*+,;=-._~%"
-MORE_PREFIXES = {"vann": "http://purl.org/vocab/vann/", "dcterms": "http://purl.org/dc/terms/"}
+MORE_PREFIXES = {"dcterms": "http://purl.org/dc/terms/"}  # an alias readers of older data know
 # What names a thing, best first per language: rdfs:label, skos:prefLabel, then dct:title and schema:name.
 LABELS = ("<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>|"
           "<http://purl.org/dc/terms/title>|<https://schema.org/name>")

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response, request
 
+from kg import namespace
 from server import article, formats, pages
 from server.formats import RDF
 
@@ -11,7 +12,7 @@ HTML = formats.Format("text/html", ("html",), "html", "")
 TWINS = tuple(f for f in RDF if f.ox_name in ("TURTLE", "JSON_LD", "N_TRIPLES", "RDF_XML"))
 OFFERS = (HTML,) + TWINS
 PKG = pages.VOCAB
-NIF = "http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#"
+NIF = str(namespace.NIF)
 OWL = "http://www.w3.org/2002/07/owl#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 FIRST = ("http://www.w3.org/1999/02/22-rdf-syntax-ns#type", RDFS + "label")  # shown before the rest (alphabetical)
