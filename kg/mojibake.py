@@ -143,9 +143,9 @@ def _readings(chars: str, usage: Counter):
 
 def _score(chars: str, text: str, start: int, usage: Counter) -> int:
     """+1 for a character the rest of the document uses, -1 for a suspicious or lost one."""
-    score = 0
+    score, candidate = 0, text[:start] + chars + text[start + len(chars) :]
     for offset, ch in enumerate(chars):
-        if ch in "?\ufffd" or is_suspicious(text[:start] + chars + text[start + len(chars) :], start + offset):
+        if ch in "?\ufffd" or is_suspicious(candidate, start + offset):
             score -= 1
         elif usage[ch] > 0:
             score += 1
