@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup build lint docs clean browser-deps
+.PHONY: run run-front test setup build lint docs clean browser-deps front-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +20,23 @@ build: setup
 run: build
 	$(BIN)/kg serve
 
-test: setup browser-deps
+# The same service with nginx in front answering repeated queries from its cache (server/front.py)
+run-front: build front-deps
+	$(BIN)/kg serve --front nginx
+
+test: setup browser-deps front-deps
 	$(BIN)/python -m pytest
 
 # tests/test_browser.py: Debian's Chromium (driven by Playwright with executable_path) and CJK fonts for the pages
 browser-deps:
 	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+# tests/test_front.py and `kg serve --front nginx`: Debian's nginx (RUNLEVEL=1: the package must not start
+# its own system service on port 80; kg serve runs nginx itself with a generated configuration)
+front-deps:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+	  { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
 lint: setup
 	$(BIN)/ruff check .

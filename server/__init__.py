@@ -60,4 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
     from server.fastpath import FastPath
 
     app.wsgi_app = FastPath(app, app.wsgi_app)  # repeated /sparql answers replayed before routing
+    hops = int(app.config["PROXY_HOPS"])
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Outermost, so the fast path's key and the access log see the client's address and scheme.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app

@@ -42,6 +42,8 @@ DEFAULTS = {
     "CACHE_MAX_AGE": 300,
     # One JSON line per request on the "server.access" logger.
     "ACCESS_LOG": True,
+    # Proxies in front whose X-Forwarded-For/-Proto are believed (`kg serve --front nginx` sets 1); 0 = none.
+    "PROXY_HOPS": 0,
 }
 
 LIST_KEYS = ("DATA", "SERVICE_ALLOWLIST")

@@ -19,9 +19,10 @@ def describe(endpoint: str, named_graphs: list[str], *, update: bool, federated:
     features = "sd:UnionDefaultGraph"
     if federated:
         features += ", sd:BasicFederatedQuery"
-    graphs = "".join(
-        f'\n      sd:namedGraph [ a sd:NamedGraph ; sd:name <{g}> ] ;' for g in sorted(named_graphs)
-    )
+    # Fragment IRIs rather than blank nodes: the same description is the same bytes (cacheable, diffable).
+    numbered = list(enumerate(sorted(named_graphs), 1))
+    graphs = "".join(f" ;\n  sd:namedGraph <{endpoint}#named-graph-{n}>" for n, _ in numbered) + " ." + "".join(
+        f"\n<{endpoint}#named-graph-{n}> a sd:NamedGraph ; sd:name <{g}> ." for n, g in numbered)
     return f"""@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 <{endpoint}#service> a sd:Service ;
@@ -31,11 +32,11 @@ def describe(endpoint: str, named_graphs: list[str], *, update: bool, federated:
   sd:resultFormat {formats} ;
   sd:feature {features} ;
   sd:defaultEntailmentRegime <http://www.w3.org/ns/entailment/Simple> ;
-  sd:defaultDataset [
-      a sd:Dataset ;
-      sd:defaultGraph [ a sd:Graph ;
-          rdfs:comment "The default graph is the union of all named graphs (override with default-graph-uri / named-graph-uri)."@en ] ;{graphs}
-  ] .
+  sd:defaultDataset <{endpoint}#dataset> .
+<{endpoint}#default-graph> a sd:Graph ;
+  rdfs:comment "The default graph is the union of all named graphs (override with default-graph-uri / named-graph-uri)."@en .
+<{endpoint}#dataset> a sd:Dataset ;
+  sd:defaultGraph <{endpoint}#default-graph>{graphs}
 """
 
 

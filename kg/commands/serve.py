@@ -19,6 +19,9 @@ def add_arguments(parser) -> None:
                         help="serve these RDF files instead of the built store (Turtle, TriG, N-Triples, N-Quads, "
                              "JSON-LD, RDF/XML; triple files go to the named graph <file:///their/path>)")
     parser.add_argument("--store", type=Path, default=STORE, help=f"the Oxigraph store to serve (default: {STORE})")
+    parser.add_argument("--front", choices=("none", "nginx"), default="none",
+                        help="nginx in front of gunicorn, answering repeated queries from its cache (needs nginx; "
+                             "default none)")
 
 
 def _ensure_store(path: Path) -> None:
@@ -59,12 +62,29 @@ def run(args) -> int:
     os.makedirs(os.path.join(scratch, "metrics"))
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(scratch, "metrics"))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    options = {"bind": args.bind, "workers": workers, "threads": args.threads}
     try:
-        _Gunicorn(config, {"bind": args.bind, "workers": workers, "threads": args.threads}).run()
+        if args.front == "nginx":
+            options.update(_front_options(args.bind, Path(scratch) / "front"))
+            config["PROXY_HOPS"] = 1
+        _Gunicorn(config, options).run()
     finally:
         if os.getpid() == master:
             shutil.rmtree(scratch, ignore_errors=True)
     return EXIT_OK
+
+
+def _front_options(bind: str, directory: Path) -> dict:
+    """gunicorn on a private unix socket; nginx on `bind`, started once the app is loaded (it needs the version)."""
+    from server import front
+
+    try:
+        front.binary()
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    directory.mkdir(parents=True)
+    socket = directory / "app.sock"
+    return {"bind": f"unix:{socket}", "front": (bind, socket, directory)}
 
 
 def _gunicorn_base():
@@ -77,7 +97,8 @@ class _Gunicorn(_gunicorn_base()):
     """gunicorn with our app object (created once in the master, before the workers fork)."""
 
     def __init__(self, config: dict, options: dict):
-        self.config_map, self.options = config, options
+        self.front = options.pop("front", None)
+        self.config_map, self.options, self.nginx = config, options, None
         super().__init__()
 
     def load_config(self):
@@ -94,11 +115,34 @@ class _Gunicorn(_gunicorn_base()):
             "control_socket_disable": True,  # several servers (tests, benchmarks) would share one socket path
             "post_worker_init": _post_worker_init, "worker_exit": _worker_exit, "child_exit": _child_exit,
         }
+        if self.front:
+            settings.update(when_ready=self._start_front, on_exit=self._stop_front)
         for key, value in settings.items():
             self.cfg.set(key, value)
 
     def load(self):
         return self.application
+
+    def _start_front(self, server):
+        """Once gunicorn listens on its socket: write nginx's configuration, check it, start nginx."""
+        from server import front
+
+        bind, socket, directory = self.front
+        config = self.application.config
+        cache = bool(config["CACHE"]) and not config["UPDATE_TOKEN"]
+        conf = front.prepare(front.Front(
+            listen=bind, upstream=str(socket), directory=directory, version=self.application.extensions["kg"].version,
+            cache=cache, cache_bytes=int(config["CACHE_BYTES"]), max_body=int(config["MAX_CONTENT_LENGTH"]),
+            read_timeout=float(config["QUERY_TIMEOUT"]) + 30, access_log=bool(config["ACCESS_LOG"])))
+        front.check(conf)
+        self.nginx = front.start(conf)
+        server.log.info("nginx in front at %s (cache %s), gunicorn at unix:%s", bind, "on" if cache else "off", socket)
+
+    def _stop_front(self, server):
+        from server import front
+
+        if self.nginx is not None:
+            front.stop(self.nginx)
 
 
 def _post_worker_init(worker):
