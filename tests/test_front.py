@@ -3,14 +3,17 @@
 import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, gunicorn
+from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, descendants, gunicorn
 
 from server import front
 
@@ -203,3 +206,24 @@ def test_the_cache_key_holds_the_dataset_version_and_every_varying_header(tmp_pa
     plain = front.config_text(front.Front(listen="127.0.0.1:1", upstream="/x.sock", directory=tmp_path,
                                           version="v", cache=False))
     assert "proxy_cache " not in plain and "proxy_cache_path" not in plain
+
+
+def test_kg_serve_stops_with_status_1_when_nginx_cannot_take_the_port():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([*KG, "serve", "--front", "nginx", "--data", str(SAMPLE), "--bind", f"127.0.0.1:{port}"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Address already in use" in done.stderr and "nginx exited" in done.stderr
+
+
+def test_kg_serve_stops_when_nginx_dies():
+    with gunicorn(SAMPLE, extra=("--front", "nginx")) as (url, process):
+        nginx = [pid for pid in descendants(process.pid)
+                 if Path(f"/proc/{pid}/comm").read_text().strip() == "nginx"
+                 and int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == process.pid]
+        assert len(nginx) == 1  # the master, a child of kg serve (its workers are the master's children)
+        os.kill(nginx[0], signal.SIGKILL)
+        assert process.wait(60) == 1

@@ -3,11 +3,16 @@
 import logging
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from kg.cli import EXIT_OK, UsageError
 from kg.paths import BUILD, STORE
+
+EXIT_FRONT_FAILED = 1  # nginx would not start or stopped: the service cannot be reached
 
 
 def add_arguments(parser) -> None:
@@ -67,7 +72,15 @@ def run(args) -> int:
         if args.front == "nginx":
             options.update(_front_options(args.bind, Path(scratch) / "front"))
             config["PROXY_HOPS"] = 1
-        _Gunicorn(config, options).run()
+        service = _Gunicorn(config, options)
+        try:
+            service.run()
+        except SystemExit:
+            if not service.front_failed:
+                raise
+        if service.front_failed:
+            print(f"kg serve: {service.front_failed}", file=sys.stderr, flush=True)
+            return EXIT_FRONT_FAILED
     finally:
         if os.getpid() == master:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -99,6 +112,7 @@ class _Gunicorn(_gunicorn_base()):
     def __init__(self, config: dict, options: dict):
         self.front = options.pop("front", None)
         self.config_map, self.options, self.nginx = config, options, None
+        self.stopping, self.front_failed = False, None
         super().__init__()
 
     def load_config(self):
@@ -136,11 +150,21 @@ class _Gunicorn(_gunicorn_base()):
             read_timeout=float(config["QUERY_TIMEOUT"]) + 30, access_log=bool(config["ACCESS_LOG"])))
         front.check(conf)
         self.nginx = front.start(conf)
+        threading.Thread(target=self._watch_front, args=(server,), name="nginx-watch", daemon=True).start()
         server.log.info("nginx in front at %s (cache %s), gunicorn at unix:%s", bind, "on" if cache else "off", socket)
+
+    def _watch_front(self, server):
+        """Without nginx nobody reaches the app (its socket is private): stop the whole service, loudly."""
+        status = self.nginx.wait()
+        if not self.stopping:
+            self.front_failed = f"nginx exited with status {status} (its messages are above); kg serve stopped"
+            server.log.error(self.front_failed)
+            os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop, from its own signal handler
 
     def _stop_front(self, server):
         from server import front
 
+        self.stopping = True
         if self.nginx is not None:
             front.stop(self.nginx)
 
