@@ -3,8 +3,10 @@
 
   .venv/bin/python bench/run.py [--triples 1e5] [--seconds 3] [--scratch /tmp/kg-bench]
 
-Starts, on 127.0.0.1 only: policykg under gunicorn twice (cold: result cache off; warm: cache on),
-the Oxigraph server (PyPI `oxigraph`, in-memory), pyoxigraph behind a bare ASGI app (peers/ox_http.py,
+Starts, on 127.0.0.1 only: policykg under gunicorn three times (cold: result cache off; warm: cache on
+with nginx in front, `kg serve --front nginx`, the deployment that serves repeated queries; and, for
+comparison, warm-gunicorn: cache on, no nginx), the Oxigraph server (PyPI `oxigraph`, in-memory),
+pyoxigraph behind a bare ASGI app (peers/ox_http.py,
 the "pyoxigraph + any Python HTTP" floor) and rdflib-endpoint. The peers run from a separate venv
 under the scratch folder so they never touch the project's. All load the synthetic graph of
 gen_data.py; loadtest.py drives them with wrk (4 connections), the same query mix for each. Every
@@ -26,6 +28,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from server import front  # noqa: E402  (the project's own check that nginx is there)
+
 KG = ROOT / ".venv" / "bin" / "kg"
 PEERS = ["rdflib-endpoint==0.6.3", "uvicorn==0.54.0", "pyoxigraph==0.5.13", "oxigraph==0.5.13"]
 HEAVY = ("q2", "q5", "q8")  # aggregation, text filter, paging
@@ -161,25 +166,31 @@ def report(results: dict, label: str, commands: list[str]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--triples", default="1e5")
-    parser.add_argument("--seconds", type=float, default=4.0, help="wrk seconds per (system, query), all rounds (default 4)")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds, system order rotated (default 2)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="wrk seconds per (system, query), all rounds (default 8)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds, system order rotated (default 4)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
     parser.add_argument("--workers", type=int, default=2, help="policykg gunicorn workers (default 2)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
+    try:
+        front.binary()
+    except FileNotFoundError as error:
+        parser.error(str(error))  # policykg-warm runs behind nginx
     args.scratch.mkdir(parents=True, exist_ok=True)
     logs = args.scratch / "logs"
     logs.mkdir(exist_ok=True)
     venv, ttl = setup(args.scratch), data(args.scratch, args.triples)
-    ports = {name: free_port() for name in ("policykg-cold", "policykg-warm", "oxigraph", "ox-http", "rdflib-ep")}
+    ports = {name: free_port() for name in ("policykg-cold", "policykg-warm", "policykg-warm-gunicorn", "oxigraph",
+                                            "ox-http", "rdflib-ep")}
     urls = {name: f"http://127.0.0.1:{port}/sparql" for name, port in ports.items()}
     urls["oxigraph"], urls["rdflib-ep"] = f"http://127.0.0.1:{ports['oxigraph']}/query", f"http://127.0.0.1:{ports['rdflib-ep']}/"
     servers = Servers(logs)
     quiet = {"KG_ACCESS_LOG": "false"}
     try:
-        for name, cache in (("policykg-cold", "false"), ("policykg-warm", "true")):
+        for name, cache, in_front in (("policykg-cold", "false", "none"), ("policykg-warm", "true", "nginx"),
+                                   ("policykg-warm-gunicorn", "true", "none")):
             servers.start(name, [str(KG), "serve", "--data", str(ttl), "--bind", f"127.0.0.1:{ports[name]}",
-                                 "--workers", str(args.workers)], {**quiet, "KG_CACHE": cache})
+                                 "--workers", str(args.workers), "--front", in_front], {**quiet, "KG_CACHE": cache})
         servers.start("oxigraph", [str(venv / "bin" / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}"])
         servers.start("ox-http", [str(venv / "bin" / "python"), str(HERE / "peers" / "ox_http.py"), "--data", str(ttl),
                                   "--host", "127.0.0.1", "--port", str(ports["ox-http"])])
@@ -216,8 +227,9 @@ def main(argv=None) -> int:
     shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --rounds {args.rounds} "
              f"--workers {args.workers}",
              "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds ROUNDS NAME=URL ...",
-             "# first policykg-cold, policykg-warm, oxigraph, ox-http interleaved; then rdflib-ep alone, one query",
-             "# at a time (--only qN), each once it has finished the work left over from the one before"]
+             "# first policykg-cold, policykg-warm (kg serve --front nginx), policykg-warm-gunicorn, oxigraph, ox-http",
+             "# interleaved; then rdflib-ep alone, one query at a time (--only qN), each once it has finished the",
+             "# work left over from the one before"]
     args.out.write_text(report(results, f"{args.triples} triples", shown), encoding="utf-8")
     print(f"wrote {args.out}")
     return status
