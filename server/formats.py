@@ -9,6 +9,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from server.errors import BadRequest, NotAcceptable
+from server.protocol import present
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def negotiate(request: Request, offers: tuple[Format, ...], params=None) -> Form
 
     `params` are the protocol parameters (URL and form body); ?format= there overrides Accept.
     """
-    param = (request.args if params is None else params).get("format")
+    param = present(request.args if params is None else params, "format")
     if param:
         return _from_format_param(param, offers)
     return _best(request.headers.get("Accept", ""), offers)

@@ -115,9 +115,14 @@ def parse(request: Request) -> Operation | None:
     return Operation(kind, text, default, named, params)
 
 
+def present(params: MultiDict, name: str) -> str | None:
+    """params.get(name), without the exception MultiDict builds (and .get swallows) for a missing key."""
+    return params[name] if name in params else None
+
+
 def lowered(params: MultiDict, name: str, ceiling: float, cast=float) -> float:
     """A per-request limit (timeout=, max-rows=): may lower the server's ceiling, never raise it."""
-    raw = params.get(name)
+    raw = present(params, name)
     if raw is None or raw == "":
         return ceiling
     try:
