@@ -175,20 +175,34 @@ def check(conf: Path) -> None:
         raise RuntimeError(f"nginx rejected {conf}: {done.stderr.strip()}")
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM nginx if kg serve dies without stopping it (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: stop() still ends nginx on every orderly exit
+
+
 def start(conf: Path) -> subprocess.Popen:
-    """Run nginx in the foreground (a child of the caller, stopped with `stop`)."""
+    """Run nginx in the foreground, in a process group of its own so that `stop` can end all of it."""
     return subprocess.Popen([binary(), "-p", str(conf.parent), "-c", str(conf), "-e", "stderr"],
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, process_group=0, preexec_fn=_die_with_parent)
 
 
 def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """Graceful quit (finish requests in flight), then a kill if nginx lingers."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGQUIT)
-    deadline = time.monotonic() + grace
-    while process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    """Graceful quit (finish requests in flight), a kill if nginx lingers, then any worker left behind."""
     if process.poll() is None:
-        process.kill()
-        process.wait()
+        process.send_signal(signal.SIGQUIT)
+        deadline = time.monotonic() + grace
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    # A master killed outright leaves its workers running (and holding the port): they are in its group.
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -227,3 +227,29 @@ def test_kg_serve_stops_when_nginx_dies():
         assert len(nginx) == 1  # the master, a child of kg serve (its workers are the master's children)
         os.kill(nginx[0], signal.SIGKILL)
         assert process.wait(60) == 1
+        assert not group_members(nginx[0])  # its workers went too: nothing holds the port
+
+
+def test_nginx_stops_when_kg_serve_is_killed_outright():
+    with gunicorn(SAMPLE, extra=("--front", "nginx")) as (url, process):
+        nginx = next(pid for pid in descendants(process.pid) if Path(f"/proc/{pid}/comm").read_text().strip() == "nginx")
+        os.kill(process.pid, signal.SIGKILL)  # no hook runs: the kernel tells nginx (PR_SET_PDEATHSIG)
+        process.wait(30)
+        for _ in range(100):
+            if not group_members(nginx):
+                break
+            time.sleep(0.1)
+        assert not group_members(nginx)
+
+
+def group_members(group: int) -> list[int]:
+    """Live processes in process group `group` (zombies count as gone)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

@@ -155,8 +155,11 @@ class _Gunicorn(_gunicorn_base()):
 
     def _watch_front(self, server):
         """Without nginx nobody reaches the app (its socket is private): stop the whole service, loudly."""
+        from server import front
+
         status = self.nginx.wait()
         if not self.stopping:
+            front.stop(self.nginx)  # its workers, if only the master died
             self.front_failed = f"nginx exited with status {status} (its messages are above); kg serve stopped"
             server.log.error(self.front_failed)
             os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop, from its own signal handler
