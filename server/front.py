@@ -13,6 +13,7 @@ proxy in front anyway. A warm hit then costs no Python at all. What keeps this c
 - with SPARQL Update enabled or the result cache off, nginx only proxies (it cannot be told to forget).
 """
 
+import grp
 import os
 import pwd
 import shutil
@@ -27,6 +28,9 @@ CACHED_PATH = "/sparql"
 # Bodies up to this size are held in memory and are part of the cache key; longer ones (rare for a query)
 # go to the app uncached. nginx stores the key in each cache file's header, read into proxy_buffer_size.
 KEYED_BODY = 32 << 10
+# What an answer depends on, as nginx variables (server/fastpath.py VARY, by other names); the body last.
+KEY_PARTS = ("$request_method", "$scheme", "$http_host", "$request_uri", "$http_accept", "$content_type", "$http_origin",
+             "$http_accept_language", "$http_cookie", "$request_body")
 HEADER_ROOM = 64 << 10  # the key's headers: at most four 16k header buffers (large_client_header_buffers)
 
 
@@ -51,17 +55,7 @@ def _user_line() -> str:
     if os.geteuid() != 0:
         return ""
     nobody = pwd.getpwnam("nobody")
-    return f"user nobody {'nogroup' if _has_group('nogroup') else nobody.pw_gid};"
-
-
-def _has_group(name: str) -> bool:
-    import grp
-
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        return False
-    return True
+    return f"user nobody {grp.getgrgid(nobody.pw_gid).gr_name};"
 
 
 def config_text(front: Front) -> str:
@@ -69,9 +63,10 @@ def config_text(front: Front) -> str:
     d = front.directory
     cache_zone = (f"proxy_cache_path {d}/cache levels=1:2 keys_zone=kg:8m max_size={front.cache_bytes} "
                   "inactive=1h use_temp_path=off;") if front.cache else ""
-    # Every request property the app's answer depends on (server/fastpath.py VARY), and the dataset version.
-    key = (f'"{front.version} $request_method $scheme://$http_host$request_uri|$http_accept|$content_type|$http_origin|'
-           '$http_accept_language|$http_cookie|$request_body"')
+    # Every request property the app's answer depends on (server/fastpath.py VARY), and the dataset version,
+    # joined by newlines, which no request line or header value can contain, and the body last: so two
+    # different requests never make the same key, whatever characters their headers carry.
+    key = '"' + r"\n".join((front.version, *KEY_PARTS)) + '"'
     cache_block = f"""
             proxy_cache kg;
             proxy_cache_key {key};
