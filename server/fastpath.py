@@ -10,8 +10,6 @@ in the app's result cache, so the byte budget, `KG_CACHE=false` and an update's 
 """
 
 import io
-import json
-import logging
 import time
 
 from server import metrics
@@ -23,7 +21,6 @@ VARY = ("HTTP_ACCEPT", "CONTENT_TYPE", "HTTP_ORIGIN", "HTTP_HOST", "SERVER_NAME"
         "wsgi.url_scheme", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")  # the pages' language choice lives in a cookie
 # Requests that always go through Flask: conditional, authorised or partial ones.
 PASS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_AUTHORIZATION", "HTTP_RANGE")
-access = logging.getLogger("server.access")
 
 
 class FastPath:
@@ -92,14 +89,8 @@ class FastPath:
 
     def _account(self, environ, status: str, length: int, etag: str, started: float) -> None:
         """What ops.py does after a Flask request: metrics and the access-log line."""
-        code = status.split(" ", 1)[0]
-        method = environ["REQUEST_METHOD"]
-        elapsed = time.perf_counter() - started
-        metrics.count(method, "sparql.endpoint", int(code), elapsed)
+        from server import ops  # here, not at the top: ops imports answering, which imports this module
+
         metrics.cache_lookups("hit").inc()
-        if self.app.config["ACCESS_LOG"] and access.isEnabledFor(logging.INFO):
-            access.info(json.dumps({
-                "method": method, "path": ENDPOINT, "status": int(code), "ms": round(elapsed * 1000, 2),
-                "bytes": length, "cache": "hit", "query_ms": None, "query": etag,
-                "remote": environ.get("REMOTE_ADDR"),
-            }))
+        ops.account(environ, "sparql.endpoint", int(status.split(" ", 1)[0]), time.perf_counter() - started, length,
+                    {"cache": "hit", "etag": etag}, self.app.config["ACCESS_LOG"])

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from server import metrics
+from server.answering import LOG
 
 bp = Blueprint("ops", __name__)
 access = logging.getLogger("server.access")
@@ -41,26 +42,33 @@ def _start_clock():
 
 @bp.after_app_request
 def _account(response: Response) -> Response:
-    """Metrics, one JSON access-log line, and CORS: every response passes here."""
+    """Metrics, one JSON access-log line, and CORS: every response Flask gives passes here."""
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    endpoint = request.endpoint or "unmatched"
-    metrics.count(request.method, endpoint, response.status_code, elapsed)
     config = current_app.config
-    if config["ACCESS_LOG"] and access.isEnabledFor(logging.INFO):
-        access.info(json.dumps({
-            "method": request.method, "path": request.path, "status": response.status_code,
-            "ms": round(elapsed * 1000, 2), "bytes": response.content_length, "cache": g.get("cache"),
-            "query_ms": g.get("query_ms"), "query": g.get("etag"), "remote": request.remote_addr,
-        }))
-    _cors(response, config["CORS_ORIGINS"])
+    log = request.environ.get(LOG, {})  # what server/answering.py knows of a query
+    account(request.environ, request.endpoint or "unmatched", response.status_code, elapsed, response.content_length,
+            log, config["ACCESS_LOG"])
+    add_cors(response, request.headers.get("Origin"), request.method, config["CORS_ORIGINS"])
     return response
 
 
-def _cors(response: Response, origins) -> None:
+def account(environ: dict, endpoint: str, status: int, elapsed: float, length: int | None, log: dict,
+            access_log: bool) -> None:
+    """Count one answer (Prometheus) and write its access-log line; for Flask's answers and those given before it."""
+    method = environ["REQUEST_METHOD"]
+    metrics.count(method, endpoint, status, elapsed)
+    if access_log and access.isEnabledFor(logging.INFO):
+        access.info(json.dumps({
+            "method": method, "path": environ.get("PATH_INFO"), "status": status, "ms": round(elapsed * 1000, 2),
+            "bytes": length, "cache": log.get("cache"), "query_ms": log.get("query_ms"), "query": log.get("etag"),
+            "remote": environ.get("REMOTE_ADDR"),
+        }))
+
+
+def add_cors(response: Response, origin: str | None, method: str, origins) -> None:
     """Read-only data: any origin may GET/POST queries (configurable list, or "" for none)."""
     if not origins:
         return
-    origin = request.headers.get("Origin")
     if origins == "*" or origins == ["*"]:
         response.headers["Access-Control-Allow-Origin"] = "*"
     elif origin and origin in (origins if isinstance(origins, list) else origins.split()):
@@ -69,7 +77,7 @@ def _cors(response: Response, origins) -> None:
     else:
         return
     response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, X-Result-Truncated"
-    if request.method == "OPTIONS":
+    if method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Authorization, Content-Type, If-None-Match"
         response.headers["Access-Control-Max-Age"] = "86400"

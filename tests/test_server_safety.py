@@ -8,7 +8,7 @@ import threading
 import pytest
 from serverkit import CROSS_PRODUCT, make_app
 
-from server import sparql
+from server import guard
 
 TOKEN = "s3cret-token"
 
@@ -231,7 +231,7 @@ def test_unexpected_errors_are_500_with_an_id_and_no_traceback(client, monkeypat
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(sparql.guard, "refused_targets", explode)
+    monkeypatch.setattr(guard, "refused_targets", explode)
     # A query asked nowhere else in this module: a cached answer would be replayed without the view.
     response = client.get("/sparql", query_string={"query": "ASK { ?s ?p 'unexpected' }"})
     assert response.status_code == 500

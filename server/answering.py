@@ -1,0 +1,109 @@
+"""Answering one SPARQL query: limits, negotiation, ETag, result cache, the worker pool, the response.
+
+Shared by the Flask view (server/sparql.py) and the Flask-free lane (server/lane.py), so it takes the
+app and the request as arguments instead of Flask's context locals, and leaves what the access log
+needs in the WSGI environ (LOG) rather than in `flask.g`.
+"""
+
+import functools
+import hashlib
+import re
+import time
+
+from werkzeug.sansio.utils import get_current_url
+from werkzeug.wrappers import Request, Response
+
+from server import fastpath, formats, guard, metrics, protocol
+from server.errors import OutboundRefused, QueryTimeout
+from server.formats import RDF, RESULTS
+
+TRUNCATED = "X-Result-Truncated"
+LOG = "kg.log"  # environ key: {"etag", "cache", "query_ms"} for the access-log line
+RAN = "kg.ran"  # environ key: set once the query went to a worker (an error after it must not run it again)
+# Answers that change between runs are never cached (checked on the text: a false positive only costs a cache miss).
+_VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
+_VOLATILE_WORDS = ("rand", "now", "uuid", "bnode")  # a cheap test first: the regex costs ~40 µs on a long query
+# request.base_url, memoised: Werkzeug's IRI conversion of the same few endpoint URLs costs ~30 µs a request.
+_base_url = functools.lru_cache(maxsize=64)(get_current_url)
+
+
+def volatile(text: str) -> bool:
+    """Whether the query's answer may change from one run to the next."""
+    lowered = text.lower()
+    return any(word in lowered for word in _VOLATILE_WORDS) and bool(_VOLATILE.search(text))
+
+
+def refuse_outbound(text: str, allowlist) -> None:
+    """400 when the text names a remote endpoint (SERVICE, LOAD) the allow-list does not."""
+    refused = guard.refused_targets(text, allowlist)
+    if refused:
+        raise OutboundRefused("no outbound requests from this endpoint; not allow-listed: " + ", ".join(refused))
+
+
+def query(app, request: Request, op: protocol.Operation) -> Response:
+    """The response to query `op`, or a ServiceError (raised before or after the worker ran: see RAN)."""
+    config, state = app.config, app.extensions["kg"]
+    log = request.environ[LOG] = {}
+    refuse_outbound(op.text, config["SERVICE_ALLOWLIST"])
+    timeout = protocol.lowered(op.params, "timeout", float(config["QUERY_TIMEOUT"]))
+    cap = int(protocol.lowered(op.params, "max-rows", int(config["ROW_CAP"]), int))
+    results_fmt, rdf_fmt = formats.negotiate(request, RESULTS, op.params), formats.negotiate(request, RDF, op.params)
+    endpoint_url = _base_url(request.scheme, request.host, request.root_path, request.path)
+    if results_fmt is None and rdf_fmt is None:
+        formats.require(None, RESULTS + RDF)
+    request_key = repr((state.version, endpoint_url, op.text, op.default_graphs, op.named_graphs,
+                        results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap))
+    etag = hashlib.sha256(request_key.encode()).hexdigest()[:32]
+    cacheable = not volatile(op.text)
+    log["etag"] = etag  # the access log names the query by it (the text itself stays out of the log)
+    # If-None-Match uses the weak comparison (RFC 9110 13.1.2), so W/"…" from a proxy still matches.
+    if cacheable and (request.if_none_match.star_tag or request.if_none_match.contains_weak(etag)):
+        return finish(app, app.response_class(status=304), etag, cacheable)
+    cache = state.cache if cacheable else None
+    hit = cache.get(etag) if cache is not None else None
+    log["cache"] = "off" if cache is None else ("hit" if hit else "miss")
+    metrics.cache_lookups(log["cache"]).inc()
+    if hit:
+        meta, chunks = hit
+    else:
+        started = time.perf_counter()
+        # The query's own FROM / FROM NAMED choose its dataset; otherwise the default graph is the union.
+        union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
+        request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
+                         results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, endpoint_url)
+        request.environ[RAN] = True
+        try:
+            answer = state.pool(app).run(request_tuple, timeout)
+        except QueryTimeout:
+            metrics.TIMEOUTS.inc()
+            raise
+        log["query_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        meta, chunks = answer.meta, answer.chunks
+        if meta["format"] is None:
+            formats.require(None, RDF if meta["kind"] == "graph" else RESULTS)
+        if meta.get("truncated") and meta["format"] == "JSON" and meta["kind"] == "solutions":
+            # A field the UI can show; SPARQL JSON readers ignore members they do not know.
+            note = b'{"truncated":{"rowCap":%d},' % cap
+            chunks = [note + chunks[0][1:]] + chunks[1:]
+        if cache is not None:
+            cache.put(etag, meta, chunks)
+    family = "rdf" if meta["kind"] == "graph" else "results"
+    fmt = formats.by_name(family, meta["format"])
+    response = app.response_class(chunks, content_type=fmt.content_type)
+    response.content_length = sum(len(c) for c in chunks)
+    if meta.get("truncated"):
+        response.headers[TRUNCATED] = str(cap)
+    if cache is not None:
+        request.environ[fastpath.RECORD] = etag  # the same raw request may get these bytes again before Flask
+    return finish(app, response, etag, cacheable)
+
+
+def finish(app, response: Response, etag: str, cacheable: bool) -> Response:
+    """Vary, and the ETag and Cache-Control an answer (or its 304) carries."""
+    response.vary.add("Accept")
+    if cacheable:
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = f"public, max-age={int(app.config['CACHE_MAX_AGE'])}"
+    else:
+        response.headers["Cache-Control"] = "no-store"
+    return response
