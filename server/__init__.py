@@ -58,7 +58,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(module.bp)
     # Imported here, like the blueprints: server.metrics must load after kg serve sets PROMETHEUS_MULTIPROC_DIR.
     from server.fastpath import FastPath
+    from server.lane import Lane
 
+    if app.config["LANE"]:
+        app.wsgi_app = Lane(app, app.wsgi_app)  # plain queries answered without Flask's per-request machinery
     app.wsgi_app = FastPath(app, app.wsgi_app)  # repeated /sparql answers replayed before routing
     hops = int(app.config["PROXY_HOPS"])
     if hops:

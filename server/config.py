@@ -42,6 +42,8 @@ DEFAULTS = {
     "CACHE_MAX_AGE": 300,
     # One JSON line per request on the "server.access" logger.
     "ACCESS_LOG": True,
+    # Plain query requests are answered before Flask (server/lane.py), by the same code; false = all through Flask.
+    "LANE": True,
     # Proxies in front whose X-Forwarded-For/-Proto are believed (`kg serve --front nginx` sets 1); 0 = none.
     "PROXY_HOPS": 0,
 }
