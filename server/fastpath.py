@@ -23,6 +23,19 @@ VARY = ("HTTP_ACCEPT", "CONTENT_TYPE", "HTTP_ORIGIN", "HTTP_HOST", "SERVER_NAME"
 PASS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_AUTHORIZATION", "HTTP_RANGE")
 
 
+def buffered_body(environ: dict, limit: int) -> bytes | None:
+    """The whole body, read once and put back as a stream to read again; None if its length is unknown or over `limit`."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        return None
+    if not 0 <= length <= limit or environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    return body
+
+
 class FastPath:
     """WSGI middleware around `app.wsgi_app`; `hits` counts answers served without Flask."""
 
@@ -39,15 +52,9 @@ class FastPath:
             return None
         body = b""
         if method == "POST":
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or -1)
-            except ValueError:
+            body = buffered_body(environ, self.limit)  # Flask reads it again on a miss
+            if body is None:
                 return None
-            if not 0 <= length <= self.limit or environ.get("HTTP_TRANSFER_ENCODING"):
-                return None
-            body = environ["wsgi.input"].read(length)
-            environ["wsgi.input"] = io.BytesIO(body)  # Flask reads it again on a miss
-            environ["CONTENT_LENGTH"] = str(len(body))
         return ("fastpath", state.version, method, environ.get("QUERY_STRING", ""), body,
                 *(environ.get(name) for name in VARY))
 
@@ -89,8 +96,6 @@ class FastPath:
 
     def _account(self, environ, status: str, length: int, etag: str, started: float) -> None:
         """What ops.py does after a Flask request: metrics and the access-log line."""
-        from server import ops  # here, not at the top: ops imports answering, which imports this module
-
         metrics.cache_lookups("hit").inc()
-        ops.account(environ, "sparql.endpoint", int(status.split(" ", 1)[0]), time.perf_counter() - started, length,
+        metrics.account(environ, "sparql.endpoint", int(status.split(" ", 1)[0]), time.perf_counter() - started, length,
                     {"cache": "hit", "etag": etag}, self.app.config["ACCESS_LOG"])

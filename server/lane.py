@@ -5,7 +5,8 @@ everything else a cheap query needs (measured cold: ASK ≈1,390 → ≈1,650 re
 layer takes the requests whose handling it can reproduce exactly: GET ?query=, POST form or
 application/sparql-query to /sparql, with no conditional, credential or range headers and a known body
 length within the limit. It answers them with server/answering.py (the code the Flask view calls), then
-adds what Flask's after-request hook adds (server/ops.py: CORS, metrics, the access-log line).
+adds what Flask's after-request hook adds (CORS: server/ops.py; metrics and the access-log line:
+server/metrics.py).
 
 Everything else goes to Flask untouched, and so does any request refused or failing before its query runs
 (Flask gives the same refusal, with its error pages). An error after the query ran (timeout, syntax,
@@ -16,10 +17,11 @@ evaluation, anything unexpected) is rendered by Flask's own error handlers, with
 import io
 import time
 
+from flask import g
 from werkzeug.wrappers import Request
 
-from server import answering, ops, protocol
-from server.fastpath import ENDPOINT, PASS
+from server import answering, metrics, ops, protocol
+from server.fastpath import ENDPOINT, PASS, buffered_body
 
 ENDPOINT_NAME = "sparql.endpoint"  # the Flask endpoint these answers are counted under
 DIRECT = (protocol.FORM, protocol.QUERY)
@@ -40,19 +42,9 @@ class Lane:
         method = environ.get("REQUEST_METHOD")
         if method == "GET":
             return b"" if "query=" in environ.get("QUERY_STRING", "") else None
-        if method != "POST" or environ.get("HTTP_TRANSFER_ENCODING"):
+        if method != "POST" or environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower() not in DIRECT:
             return None
-        if environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower() not in DIRECT:
-            return None
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or -1)
-        except ValueError:
-            return None
-        if not 0 <= length <= self.limit:
-            return None
-        body = environ["wsgi.input"].read(length)
-        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-        return body
+        return buffered_body(environ, self.limit)
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -72,7 +64,7 @@ class Lane:
         self.answered += 1
         config = self.app.config
         ops.add_cors(response, environ.get("HTTP_ORIGIN"), environ["REQUEST_METHOD"], config["CORS_ORIGINS"])
-        ops.account(environ, ENDPOINT_NAME, response.status_code, time.perf_counter() - started,
+        metrics.account(environ, ENDPOINT_NAME, response.status_code, time.perf_counter() - started,
                     response.content_length, environ.get(answering.LOG, {}), config["ACCESS_LOG"])
         return response(environ, start_response)
 
@@ -85,8 +77,6 @@ class Lane:
 
     def _error(self, environ, error: Exception, started: float, start_response):
         """An error after the query ran, rendered by Flask's handlers and after-request hooks (no second run)."""
-        from flask import g
-
         with self.app.request_context(environ):
             self.app.preprocess_request()
             g.started = started

@@ -1,6 +1,8 @@
-"""Prometheus metrics (prometheus-client), shared by every blueprint; multi-process aware under gunicorn."""
+"""Prometheus metrics (prometheus-client), multi-process aware under gunicorn, and the access log: how answers are counted."""
 
 import functools
+import json
+import logging
 import os
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
@@ -12,6 +14,7 @@ LATENCY = Histogram("kg_http_request_seconds", "Time to answer a request", ["end
 ERRORS = Counter("kg_http_errors_total", "Answers with a 4xx or 5xx status", ["status"])
 TIMEOUTS = Counter("kg_query_timeouts_total", "Queries stopped at their time limit (worker killed)")
 CACHE = Counter("kg_result_cache_total", "Result cache lookups", ["outcome"])
+access = logging.getLogger("server.access")
 
 
 def exposition() -> bytes:
@@ -43,3 +46,16 @@ def count(method: str, endpoint: str, status: int, seconds: float) -> None:
     latency.observe(seconds)
     if errors is not None:
         errors.inc()
+
+
+def account(environ: dict, endpoint: str, status: int, elapsed: float, length: int | None, log: dict,
+            access_log: bool) -> None:
+    """Count one answer and write its access-log line: for Flask's answers (server/ops.py) and those given before it."""
+    method = environ["REQUEST_METHOD"]
+    count(method, endpoint, status, elapsed)
+    if access_log and access.isEnabledFor(logging.INFO):
+        access.info(json.dumps({
+            "method": method, "path": environ.get("PATH_INFO"), "status": status, "ms": round(elapsed * 1000, 2),
+            "bytes": length, "cache": log.get("cache"), "query_ms": log.get("query_ms"), "query": log.get("etag"),
+            "remote": environ.get("REMOTE_ADDR"),
+        }))

@@ -1,7 +1,5 @@
 """Operations: /healthz, /metrics, structured access logs and CORS headers."""
 
-import json
-import logging
 import time
 
 import pyoxigraph
@@ -12,7 +10,6 @@ from server import metrics
 from server.answering import LOG
 
 bp = Blueprint("ops", __name__)
-access = logging.getLogger("server.access")
 VERSION = "0.1.0"
 
 
@@ -46,23 +43,10 @@ def _account(response: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     config = current_app.config
     log = request.environ.get(LOG, {})  # what server/answering.py knows of a query
-    account(request.environ, request.endpoint or "unmatched", response.status_code, elapsed, response.content_length,
+    metrics.account(request.environ, request.endpoint or "unmatched", response.status_code, elapsed, response.content_length,
             log, config["ACCESS_LOG"])
     add_cors(response, request.headers.get("Origin"), request.method, config["CORS_ORIGINS"])
     return response
-
-
-def account(environ: dict, endpoint: str, status: int, elapsed: float, length: int | None, log: dict,
-            access_log: bool) -> None:
-    """Count one answer (Prometheus) and write its access-log line; for Flask's answers and those given before it."""
-    method = environ["REQUEST_METHOD"]
-    metrics.count(method, endpoint, status, elapsed)
-    if access_log and access.isEnabledFor(logging.INFO):
-        access.info(json.dumps({
-            "method": method, "path": environ.get("PATH_INFO"), "status": status, "ms": round(elapsed * 1000, 2),
-            "bytes": length, "cache": log.get("cache"), "query_ms": log.get("query_ms"), "query": log.get("etag"),
-            "remote": environ.get("REMOTE_ADDR"),
-        }))
 
 
 def add_cors(response: Response, origin: str | None, method: str, origins) -> None:
