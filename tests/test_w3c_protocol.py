@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 import pytest
-from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, Namespace, URIRef
 from rdflib.collection import Collection
 from serverkit import gunicorn, make_app
 
@@ -30,7 +30,6 @@ HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")
 UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 QT = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-query#")
-RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
 RESULTS_TYPES = ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                  "text/tab-separated-values")
 RDF_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json")

@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, TIME, XSD
+from rdflib.namespace import DCTERMS as DCT
+from rdflib.namespace import OWL, RDF, RDFS, SDO, SKOS, TIME, XSD
+
+from kg.namespace import ADMS, ELI, NIF, WD
 
 HERE = Path(__file__).parent
 B = "https://policykg.example/"
-PKG = Namespace(f"{B}def/")
-NIF = Namespace("http://persistence.uni-leipzig.org/nlp2rdf/ontologies/nif-core#")
-ELI = Namespace("http://data.europa.eu/eli/ontology#")
-ADMS = Namespace("http://www.w3.org/ns/adms#")
-DCT = Namespace("http://purl.org/dc/terms/")
-SDO = Namespace("https://schema.org/")
-WD = Namespace("http://www.wikidata.org/entity/")
+PKG = Namespace(f"{B}def/")  # open: mutations may name terms the vocabulary lacks
 
 TEXT = "科技部印发方案。一是科技援疆，支持新疆碳中和攻关，打造丝路创新高地。目标是西部创新能力提升。保障措施：健全机制。健全机制。"
 P = URIRef(f"{B}id/plan/test")
