@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run run-front test setup build lint docs clean browser-deps front-deps
+.PHONY: run run-front test setup build lint docs clean browser-deps front-deps malloc-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,14 +17,14 @@ setup: $(STAMP)
 build: setup
 	$(BIN)/kg build
 
-run: build
+run: build malloc-deps
 	$(BIN)/kg serve
 
 # The same service with nginx in front answering repeated queries from its cache (server/front.py)
-run-front: build front-deps
+run-front: build front-deps malloc-deps
 	$(BIN)/kg serve --front nginx
 
-test: setup browser-deps front-deps
+test: setup browser-deps front-deps malloc-deps
 	$(BIN)/python -m pytest
 
 # tests/test_browser.py: Debian's Chromium (driven by Playwright with executable_path) and CJK fonts for the pages
@@ -37,6 +37,13 @@ browser-deps:
 front-deps:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 	  { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+# Debian's jemalloc for the query workers (server/allocator.py; faster than glibc's malloc on the engine's
+# allocations). Optional for `make run`: without it (no root, not Debian) the workers use the system malloc.
+malloc-deps:
+	@test -e /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 || test -e /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libjemalloc2; } || \
+	  echo "make: libjemalloc2 not installed; query workers will use the system malloc (slower, same answers)"
 
 lint: setup
 	$(BIN)/ruff check .

@@ -5,8 +5,8 @@ import os
 
 from flask import Flask
 
+from server import allocator, errors
 from server import config as defaults
-from server import errors
 from server.cache import ResultCache
 from server.store import served_from_config
 
@@ -20,7 +20,7 @@ class State:
     def __init__(self, app: Flask):
         config = app.config
         self.served = served_from_config(config)
-        self.spec = self.served.spec(in_memory=config["IN_MEMORY"])
+        self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": allocator.library(config["ALLOCATOR"])}
         self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
         self.generation = 0  # bumped by each update: part of the dataset version, so ETags change
         self._pool = None

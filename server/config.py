@@ -26,6 +26,9 @@ DEFAULTS = {
     "EXECUTORS": 2,
     # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
     "IN_MEMORY": True,
+    # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small
+    # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/allocator.py).
+    "ALLOCATOR": "auto",
     # Seconds a new worker may take to open (and copy) the store.
     "WORKER_START_TIMEOUT": 120.0,
     # SPARQL Update is accepted only with "Authorization: Bearer <this token>"; None = read-only.

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from server import worker
+from server import allocator, worker
 from server.errors import BadRequest, Overloaded, QuerySyntaxError, QueryTimeout, ServiceError, WorkerStalled
 
 log = logging.getLogger("server.executor")
@@ -59,11 +59,12 @@ class Executor:
     def __init__(self, spec: dict):
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(command(spec, theirs.fileno()), pass_fds=(theirs.fileno(),),
-                                        stdin=subprocess.DEVNULL)
+                                        stdin=subprocess.DEVNULL, env=allocator.environment(spec.get("preload")))
         theirs.close()
         self.sock = ours
         self.started = time.monotonic()
         self.triples: int | None = None
+        self.malloc: str | None = None  # the allocator the started worker has mapped (for /healthz)
         self.seq = 0
 
     def _recv(self, size: int, deadline: float) -> bytes:
@@ -116,6 +117,7 @@ class Executor:
         if kind != worker.READY:
             raise WorkerCrashed(f"query worker {self.process.pid} did not start properly")
         self.triples = meta["triples"]
+        self.malloc = allocator.loaded(self.process.pid)
         return True
 
     def run(self, request: tuple, timeout: float) -> Answer:
@@ -224,6 +226,11 @@ class Pool:
         """Triple count reported by any started worker."""
         with self.cond:
             return next((e.triples for e in self.idle if e.triples is not None), None)
+
+    def malloc(self) -> str | None:
+        """The allocator any started worker runs with ("jemalloc", "system", ...)."""
+        with self.cond:
+            return next((e.malloc for e in self.idle if e.malloc is not None), None)
 
     def close(self) -> None:
         """Stop every idle worker (busy ones exit when their socket closes)."""

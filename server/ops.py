@@ -23,7 +23,8 @@ def healthz():
     except Exception as error:  # noqa: BLE001 - health must report, not raise
         return jsonify(status="error", error=type(error).__name__), 503
     body = {"status": "ok" if ok else "error", "store": "open", "triples": state.pool(current_app).triples(),
-            "dataset_version": state.version, "version": VERSION, "pyoxigraph": pyoxigraph.__version__}
+            "dataset_version": state.version, "version": VERSION, "pyoxigraph": pyoxigraph.__version__,
+            "query_worker_malloc": state.pool(current_app).malloc()}
     return jsonify(body), 200 if ok else 503
 
 
