@@ -9,8 +9,9 @@ comparison, warm-gunicorn: cache on, no nginx), the Oxigraph server (PyPI `oxigr
 pyoxigraph behind a bare ASGI app (peers/ox_http.py,
 the "pyoxigraph + any Python HTTP" floor) and rdflib-endpoint. The peers run from a separate venv
 under the scratch folder so they never touch the project's. All load the synthetic graph of
-gen_data.py; loadtest.py drives them with wrk (4 connections), the same query mix for each. Every
-server started here is stopped here, by its own process id.
+gen_data.py; loadtest.py drives them with wrk (4 connections), the same query mix for each; the three
+heavy queries are measured a second time, longer, for the cold-vs-Oxigraph target. Every server started
+here is stopped here, by its own process id.
 """
 
 import argparse
@@ -126,12 +127,19 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(map(math.log, values)) / len(values)) if values else 0.0
 
 
-def report(results: dict, label: str, commands: list[str]) -> str:
-    """RESULTS.md: the table, geometric means, and each target of the issue with its ratio."""
+def per_second(results: dict) -> dict:
+    """(system, query) → requests/s (0 when the system failed the query)."""
+    return {(r["system"], r["query"]): r.get("rps", 0.0) if r.get("ok") else 0.0 for r in results["results"]}
+
+
+def report(results: dict, heavy: dict, label: str, commands: list[str]) -> str:
+    """RESULTS.md: the table, geometric means, the long heavy-query pass, and each target with its ratio."""
     rows = results["results"]
     systems = list(dict.fromkeys(r["system"] for r in rows))
     queries = list(dict.fromkeys(r["query"] for r in rows))
-    rps = {(r["system"], r["query"]): r.get("rps", 0.0) if r.get("ok") else 0.0 for r in rows}
+    rps = per_second(results)
+    long_rps = per_second(heavy)
+    long_systems = list(dict.fromkeys(r["system"] for r in heavy["results"]))
     common = [q for q in queries if all(rps[(s, q)] > 0 for s in systems)]
     gm = {s: geomean([rps[(s, q)] for q in common]) for s in systems}
     lines = [f"# Endpoint benchmark: {label}", "",
@@ -143,18 +151,31 @@ def report(results: dict, label: str, commands: list[str]) -> str:
         lines.append(f"| {q} | " + " | ".join(f"{rps[(s, q)]:.0f}" if rps[(s, q)] >= 10 else f"{rps[(s, q)]:.2f}"
                                                for s in systems) + " |")
     lines.append("| **geometric mean** | " + " | ".join(f"**{gm[s]:.0f}**" for s in systems) + " |")
-    lines += ["", f"Geometric means over the {len(common)} queries every system answered.", "", "## Targets (issue 4)", ""]
+    lines += ["", f"Geometric means over the {len(common)} queries every system answered.", ""]
 
     def ratio(a, b):
         return a / b if b else float("inf")
+
+    heavy_queries = [q for q in queries if q.split("_")[0] in HEAVY]
+    lines += ["## Heavy queries, measured longer", "",
+              "The heavy queries answer 40–100 times a second, so a short burst holds too few requests on a shared "
+              "machine; the targets on them use this second pass (after the one above; same servers, longer "
+              "interleaved bursts). Both passes' ratios are shown.", "",
+              "| query | " + " | ".join(long_systems) + " | cold ÷ Oxigraph, this pass | cold ÷ Oxigraph, first pass |",
+              "|---|" + "---:|" * (len(long_systems) + 2)]
+    for q in heavy_queries:
+        lines.append(f"| {q} | " + " | ".join(f"{long_rps.get((s, q), 0):.1f}" for s in long_systems)
+                     + f" | {ratio(long_rps.get(('policykg-cold', q), 0), long_rps.get(('oxigraph', q), 0)):.2f}"
+                     + f" | {ratio(rps[('policykg-cold', q)], rps[('oxigraph', q)]):.2f} |")
+    lines += ["", "## Targets (issue 4)", ""]
 
     checks = []
     cold = gm.get("policykg-cold", 0)
     checks.append(("cold geometric mean ≥ pyoxigraph + bare ASGI", ratio(cold, gm.get("ox-http", 0)), 1.0))
     checks.append(("cold geometric mean ≥ 10× rdflib-endpoint", ratio(cold, gm.get("rdflib-ep", 0)), 10.0))
-    for q in queries:
-        if q.split("_")[0] in HEAVY:
-            checks.append((f"cold {q} ≥ 0.9× Oxigraph server", ratio(rps[("policykg-cold", q)], rps[("oxigraph", q)]), 0.9))
+    for q in heavy_queries:
+        checks.append((f"cold {q} ≥ 0.9× Oxigraph server (long pass)",
+                       ratio(long_rps.get(("policykg-cold", q), 0), long_rps.get(("oxigraph", q), 0)), 0.9))
     for q in queries:
         checks.append((f"warm {q} ≥ Oxigraph server", ratio(rps[("policykg-warm", q)], rps[("oxigraph", q)]), 1.0))
     lines += ["| target | ratio | met |", "|---|---:|---|"]
@@ -168,6 +189,9 @@ def main(argv=None) -> int:
     parser.add_argument("--triples", default="1e5")
     parser.add_argument("--seconds", type=float, default=8.0, help="wrk seconds per (system, query), all rounds (default 8)")
     parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds, system order rotated (default 4)")
+    parser.add_argument("--heavy-seconds", type=float, default=24.0,
+                        help="wrk seconds per (system, heavy query) in the long pass, all rounds (default 24)")
+    parser.add_argument("--heavy-rounds", type=int, default=6, help="interleaved rounds of the long pass (default 6)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
     parser.add_argument("--workers", type=int, default=2, help="policykg gunicorn workers (default 2)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
@@ -205,32 +229,38 @@ def main(argv=None) -> int:
         # rdflib-endpoint in a phase of its own, after the others, one query at a time once it is idle: it
         # answers one request at a time and goes on computing the heavy ones for seconds after wrk has
         # hung up, which would steal a core from whatever was measured next.
-        phases = [([n for n in urls if n != SLOW], None)]
-        phases += [([SLOW], q.name.split("_")[0]) for q in sorted((HERE / "queries").glob("q*.rq"))]
-        status, results = 0, None
-        for number, (names, only) in enumerate(phases):
-            if only:
+        # Then the heavy queries again, longer, for the three systems their target compares (see report).
+        phases = [([n for n in urls if n != SLOW], None, args.seconds, args.rounds),
+                  (["policykg-cold", "oxigraph", "ox-http"], ",".join(HEAVY), args.heavy_seconds, args.heavy_rounds)]
+        phases += [([SLOW], q.name.split("_")[0], args.seconds, args.rounds)
+                   for q in sorted((HERE / "queries").glob("q*.rq"))]
+        status, results, heavy = 0, None, None
+        for number, (names, only, seconds, rounds) in enumerate(phases):
+            if names == [SLOW]:
                 servers.wait_idle(SLOW)
             raw = args.scratch / f"results-{number}.json"
             command = [str(venv / "bin" / "python"), str(HERE / "loadtest.py"), "--driver", "wrk", "-c", "4",
-                       "-T", str(args.seconds), "--rounds", str(args.rounds), "--timeout", "60", "--json", str(raw),
+                       "-T", str(seconds), "--rounds", str(rounds), "--timeout", "60", "--json", str(raw),
                        "--label", f"{args.triples} triples", *(["--only", only] if only else []),
                        *(f"{n}={urls[n]}" for n in names)]
             status = max(status, subprocess.run(command, cwd=HERE).returncode)
             phase = json.loads(raw.read_text())
-            if results is None:
+            if number == 1:
+                heavy = phase
+            elif results is None:
                 results = phase
             else:
                 results["results"] += phase["results"]
     finally:
         servers.stop()
     shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --rounds {args.rounds} "
-             f"--workers {args.workers}",
+             f"--heavy-seconds {args.heavy_seconds:g} --heavy-rounds {args.heavy_rounds} --workers {args.workers}",
              "# which runs: python bench/loadtest.py --driver wrk -c 4 -T SECONDS --rounds ROUNDS NAME=URL ...",
              "# first policykg-cold, policykg-warm (kg serve --front nginx), policykg-warm-gunicorn, oxigraph, ox-http",
-             "# interleaved; then rdflib-ep alone, one query at a time (--only qN), each once it has finished the",
+             "# interleaved; then policykg-cold, oxigraph, ox-http on q2,q5,q8 with -T HEAVY_SECONDS --rounds",
+             "# HEAVY_ROUNDS; then rdflib-ep alone, one query at a time (--only qN), each once it has finished the",
              "# work left over from the one before"]
-    args.out.write_text(report(results, f"{args.triples} triples", shown), encoding="utf-8")
+    args.out.write_text(report(results, heavy, f"{args.triples} triples", shown), encoding="utf-8")
     print(f"wrote {args.out}")
     return status
 
