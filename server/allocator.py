@@ -1,9 +1,9 @@
 """Which malloc the query workers run with: jemalloc when installed (pyoxigraph's evaluation is allocation-bound).
 
-pyoxigraph allocates through the C library's malloc; glibc's is measurably slower on the engine's many small,
-short-lived allocations (decoded terms, solution rows) than jemalloc (bench/README.md, "Allocator"). The workers
-are fresh interpreters started by server/executor.py, so the allocator is chosen by preloading it there; the
-gunicorn processes keep the system one.
+pyoxigraph allocates through the C library's malloc; glibc's is measurably slower than jemalloc on the engine's
+many small, short-lived allocations (decoded terms, solution rows; bench/README.md, "Cold q5 (text filter) and
+the allocator"). The workers are fresh interpreters started by server/executor.py, so the allocator is chosen
+by preloading it there; the gunicorn processes keep the system one.
 """
 
 import ctypes.util
