@@ -226,16 +226,17 @@ def main(argv=None) -> int:
         urllib.request.urlopen(load, timeout=600).close()
         for url in urls.values():
             ready(url)
-        # rdflib-endpoint in a phase of its own, after the others, one query at a time once it is idle: it
-        # answers one request at a time and goes on computing the heavy ones for seconds after wrk has
-        # hung up, which would steal a core from whatever was measured next.
-        # Then the heavy queries again, longer, for the three systems their target compares (see report).
-        phases = [([n for n in urls if n != SLOW], None, args.seconds, args.rounds),
-                  (["policykg-cold", "oxigraph", "ox-http"], ",".join(HEAVY), args.heavy_seconds, args.heavy_rounds)]
-        phases += [([SLOW], q.name.split("_")[0], args.seconds, args.rounds)
+        # The mix on every system but rdflib-endpoint; then the heavy queries again, longer, on the three
+        # systems their target compares (see report); then rdflib-endpoint in a phase of its own, one query at a
+        # time once it is idle: it answers one request at a time and goes on computing the heavy ones for seconds
+        # after wrk has hung up, which would steal a core from whatever was measured next.
+        phases = [("mix", [n for n in urls if n != SLOW], None, args.seconds, args.rounds),
+                  ("heavy", ["policykg-cold", "oxigraph", "ox-http"], ",".join(HEAVY), args.heavy_seconds,
+                   args.heavy_rounds)]
+        phases += [("mix", [SLOW], q.name.split("_")[0], args.seconds, args.rounds)
                    for q in sorted((HERE / "queries").glob("q*.rq"))]
-        status, results, heavy = 0, None, None
-        for number, (names, only, seconds, rounds) in enumerate(phases):
+        status, measured = 0, {"mix": {"results": []}, "heavy": {"results": []}}
+        for number, (part, names, only, seconds, rounds) in enumerate(phases):
             if names == [SLOW]:
                 servers.wait_idle(SLOW)
             raw = args.scratch / f"results-{number}.json"
@@ -244,13 +245,7 @@ def main(argv=None) -> int:
                        "--label", f"{args.triples} triples", *(["--only", only] if only else []),
                        *(f"{n}={urls[n]}" for n in names)]
             status = max(status, subprocess.run(command, cwd=HERE).returncode)
-            phase = json.loads(raw.read_text())
-            if number == 1:
-                heavy = phase
-            elif results is None:
-                results = phase
-            else:
-                results["results"] += phase["results"]
+            measured[part]["results"] += json.loads(raw.read_text())["results"]
     finally:
         servers.stop()
     shown = [f"python bench/run.py --triples {args.triples} --seconds {args.seconds:g} --rounds {args.rounds} "
@@ -260,7 +255,7 @@ def main(argv=None) -> int:
              "# interleaved; then policykg-cold, oxigraph, ox-http on q2,q5,q8 with -T HEAVY_SECONDS --rounds",
              "# HEAVY_ROUNDS; then rdflib-ep alone, one query at a time (--only qN), each once it has finished the",
              "# work left over from the one before"]
-    args.out.write_text(report(results, heavy, f"{args.triples} triples", shown), encoding="utf-8")
+    args.out.write_text(report(measured["mix"], measured["heavy"], f"{args.triples} triples", shown), encoding="utf-8")
     print(f"wrote {args.out}")
     return status
 

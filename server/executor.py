@@ -64,7 +64,6 @@ class Executor:
         self.sock = ours
         self.started = time.monotonic()
         self.triples: int | None = None
-        self.malloc: str | None = None  # the allocator the started worker has mapped (for /healthz)
         self.seq = 0
 
     def _recv(self, size: int, deadline: float) -> bytes:
@@ -117,7 +116,6 @@ class Executor:
         if kind != worker.READY:
             raise WorkerCrashed(f"query worker {self.process.pid} did not start properly")
         self.triples = meta["triples"]
-        self.malloc = allocator.loaded(self.process.pid)
         return True
 
     def run(self, request: tuple, timeout: float) -> Answer:
@@ -226,11 +224,6 @@ class Pool:
         """Triple count reported by any started worker."""
         with self.cond:
             return next((e.triples for e in self.idle if e.triples is not None), None)
-
-    def malloc(self) -> str | None:
-        """The allocator any started worker runs with ("jemalloc", "system", ...)."""
-        with self.cond:
-            return next((e.malloc for e in self.idle if e.malloc is not None), None)
 
     def close(self) -> None:
         """Stop every idle worker (busy ones exit when their socket closes)."""

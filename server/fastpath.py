@@ -15,7 +15,8 @@ import time
 from server import metrics
 
 ENDPOINT = "/sparql"
-RECORD = "kg.fastpath"  # environ key: sparql.py puts the answer's ETag there when the answer may be replayed
+ENDPOINT_NAME = "sparql.endpoint"  # the Flask endpoint answers given before Flask are counted under
+RECORD = "kg.fastpath"  # environ key: answering.py puts the answer's ETag there when the answer may be replayed
 # Request headers (WSGI names) an answer depends on, besides method, URL and body.
 VARY = ("HTTP_ACCEPT", "CONTENT_TYPE", "HTTP_ORIGIN", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME",
         "wsgi.url_scheme", "HTTP_ACCEPT_LANGUAGE", "HTTP_COOKIE")  # the pages' language choice lives in a cookie
@@ -97,5 +98,5 @@ class FastPath:
     def _account(self, environ, status: str, length: int, etag: str, started: float) -> None:
         """What ops.py does after a Flask request: metrics and the access-log line."""
         metrics.cache_lookups("hit").inc()
-        metrics.account(environ, "sparql.endpoint", int(status.split(" ", 1)[0]), time.perf_counter() - started, length,
+        metrics.account(environ, ENDPOINT_NAME, int(status.split(" ", 1)[0]), time.perf_counter() - started, length,
                     {"cache": "hit", "etag": etag}, self.app.config["ACCESS_LOG"])

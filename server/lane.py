@@ -21,9 +21,8 @@ from flask import g
 from werkzeug.wrappers import Request
 
 from server import answering, metrics, ops, protocol
-from server.fastpath import ENDPOINT, PASS, buffered_body
+from server.fastpath import ENDPOINT, ENDPOINT_NAME, PASS, buffered_body
 
-ENDPOINT_NAME = "sparql.endpoint"  # the Flask endpoint these answers are counted under
 DIRECT = (protocol.FORM, protocol.QUERY)
 
 

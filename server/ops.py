@@ -6,7 +6,7 @@ import pyoxigraph
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from server import metrics
+from server import allocator, metrics
 from server.answering import LOG
 
 bp = Blueprint("ops", __name__)
@@ -22,9 +22,11 @@ def healthz():
         ok = b"true" in b"".join(answer.chunks)
     except Exception as error:  # noqa: BLE001 - health must report, not raise
         return jsonify(status="error", error=type(error).__name__), 503
-    body = {"status": "ok" if ok else "error", "store": "open", "triples": state.pool(current_app).triples(),
+    pool = state.pool(current_app)
+    workers = pool.pids()
+    body = {"status": "ok" if ok else "error", "store": "open", "triples": pool.triples(),
             "dataset_version": state.version, "version": VERSION, "pyoxigraph": pyoxigraph.__version__,
-            "query_worker_malloc": state.pool(current_app).malloc()}
+            "query_worker_malloc": allocator.loaded(workers[0]) if workers else None}
     return jsonify(body), 200 if ok else 503
 
 
