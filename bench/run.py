@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-from server import front  # noqa: E402  (the project's own check that nginx is there)
+from server.ops import front  # noqa: E402  (the project's own check that nginx is there)
 
 KG = ROOT / ".venv" / "bin" / "kg"
 PEERS = ["rdflib-endpoint==0.6.3", "uvicorn==0.54.0", "pyoxigraph==0.5.13", "oxigraph==0.5.13"]

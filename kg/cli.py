@@ -1,11 +1,14 @@
-"""The `kg` command: parses options and hands each subcommand to its module in kg.commands."""
+"""The `kg` command: parses options and hands each subcommand to its module."""
 
 import argparse
 import importlib
 import sys
+from importlib.metadata import entry_points
 
-# One module per subcommand (kg/commands/<name>.py), each with add_arguments(parser) and run(args) -> int.
-COMMANDS = ("build", "validate", "dump", "link", "query", "serve")
+# One module per subcommand, each with add_arguments(parser) and run(args) -> int: kg's own in kg/commands/, and
+# those other packages declare in the entry-point group below (`kg serve` is server/cli.py), so kg imports no server.
+COMMANDS = ("build", "validate", "dump", "link", "query")
+ENTRY_POINTS = "policykg.commands"
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_USAGE = 0, 1, 2
 
@@ -17,13 +20,10 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kg", description="Build, check and serve the policykg knowledge graph.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"kg.commands.{name}")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"kg.commands.{name}":
-                raise
-            continue  # a subcommand whose module is not written yet is simply not offered
+    modules = [(name, f"kg.commands.{name}") for name in COMMANDS]
+    modules += sorted((entry.name, entry.value) for entry in entry_points(group=ENTRY_POINTS))
+    for name, path in modules:
+        module = importlib.import_module(path)
         sub = subparsers.add_parser(name, help=module.__doc__.strip().splitlines()[0])
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

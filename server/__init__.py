@@ -1,72 +1,14 @@
-"""The policykg web service (SPARQL endpoint and linked-data pages): the Flask app factory."""
+"""The policykg web service: SPARQL endpoint, linked-data pages, SHACL page, operations.
 
-import importlib
-import os
-
-from flask import Flask
-
-from server import allocator, errors
-from server import config as defaults
-from server.cache import ResultCache
-from server.store import served_from_config
-
-# One blueprint per concern: module server.<name> exposing `bp`. Registering one is adding its name here.
-BLUEPRINTS = ("sparql", "ops", "site", "resources", "shacl_service")
+Layers, each once: `server.sparql` (the protocol, its guard and the answer), `server.engine` (the query
+workers and the data they hold), `server.web` (pages for people), `server.ops` (health, metrics, the nginx
+front), `server.cli` (`kg serve`). This module stays free of imports, so a query worker that imports
+`server.engine` does not load Flask.
+"""
 
 
-class State:
-    """What the app holds for its lifetime: the served store, the worker pool (per process), the cache."""
+def create_app(config: dict | None = None):
+    """The Flask app (server/app.py); the name `flask --app server run` looks for."""
+    from server.app import create_app as build
 
-    def __init__(self, app: Flask):
-        config = app.config
-        self.served = served_from_config(config)
-        self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": allocator.library(config["ALLOCATOR"])}
-        self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
-        self.generation = 0  # bumped by each update: part of the dataset version, so ETags change
-        self._pool = None
-
-    @property
-    def version(self) -> str:
-        return f"{self.served.version}-{self.generation}"
-
-    def pool(self, app: Flask):
-        """This process's worker pool, started on first use (after gunicorn forks, never before)."""
-        from server.executor import Pool
-
-        if self._pool is None or self._pool.pid != os.getpid():
-            size = 1 if self.served.writable else app.config["EXECUTORS"]
-            self._pool = Pool(self.spec, size, start_timeout=app.config["WORKER_START_TIMEOUT"])
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None and self._pool.pid == os.getpid():
-            self._pool.close()
-
-
-def create_app(config: dict | None = None) -> Flask:
-    """Build the app: defaults, then KG_* environment variables, then `config`; open the store."""
-    app = Flask(__name__)
-    app.config.update(defaults.DEFAULTS)
-    app.config.from_prefixed_env("KG")
-    app.config.update(config or {})
-    defaults.normalise(app.config)
-    app.json.ensure_ascii = False
-    errors.register(app)
-    app.extensions["kg"] = State(app)
-    for name in BLUEPRINTS:
-        module = importlib.import_module(f"server.{name}")
-        app.register_blueprint(module.bp)
-    # Imported here, like the blueprints: server.metrics must load after kg serve sets PROMETHEUS_MULTIPROC_DIR.
-    from server.fastpath import FastPath
-    from server.lane import Lane
-
-    if app.config["LANE"]:
-        app.wsgi_app = Lane(app, app.wsgi_app)  # plain queries answered without Flask's per-request machinery
-    app.wsgi_app = FastPath(app, app.wsgi_app)  # repeated /sparql answers replayed before routing
-    hops = int(app.config["PROXY_HOPS"])
-    if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        # Outermost, so the fast path's key and the access log see the client's address and scheme.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-    return app
+    return build(config)

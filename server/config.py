@@ -27,7 +27,7 @@ DEFAULTS = {
     # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
     "IN_MEMORY": True,
     # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small
-    # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/allocator.py).
+    # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/engine/allocator.py).
     "ALLOCATOR": "auto",
     # Seconds a new worker may take to open (and copy) the store.
     "WORKER_START_TIMEOUT": 120.0,
@@ -45,8 +45,6 @@ DEFAULTS = {
     "CACHE_MAX_AGE": 300,
     # One JSON line per request on the "server.access" logger.
     "ACCESS_LOG": True,
-    # Plain query requests are answered before Flask (server/lane.py), by the same code; false = all through Flask.
-    "LANE": True,
     # Proxies in front whose X-Forwarded-For/-Proto are believed (`kg serve --front nginx` sets 1); 0 = none.
     "PROXY_HOPS": 0,
 }

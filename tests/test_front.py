@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, descendants, gunicorn
 
-from server import front
+from server.ops import front
 
 TASKS = "SELECT ?t { ?t a <http://example.org/Task> } ORDER BY ?t"
 PLANS = "SELECT ?t { ?t a <http://example.org/Plan> } ORDER BY ?t"  # as long as TASKS: same body length

@@ -7,7 +7,7 @@ import pyoxigraph as ox
 import pytest
 
 from server import create_app
-from server.pictures import LAYOUT
+from server.web.pictures import LAYOUT
 
 BASE = "https://policykg.example/"
 TWINS = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,

@@ -138,7 +138,7 @@ def test_the_endpoint_serves_the_real_built_store(built):
 
 def test_kg_serve_builds_the_default_store_when_it_is_missing(tmp_path, monkeypatch):
     import kg.pipeline
-    from kg.commands import serve
+    from server import cli as serve
 
     store = tmp_path / "build" / "store"
     calls = []

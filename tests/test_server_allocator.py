@@ -1,11 +1,11 @@
-"""The query workers' malloc (server/allocator.py): jemalloc when installed, what was asked for otherwise."""
+"""The query workers' malloc (server/engine/allocator.py): jemalloc when installed, what was asked for otherwise."""
 
 import os
 
 import pytest
 from serverkit import make_app
 
-from server import allocator
+from server.engine import allocator
 
 ASK = ("query", "ASK {}", None, None, "JSON", None, 1)
 

@@ -10,14 +10,14 @@ import time
 import pytest
 from serverkit import make_app
 
-from server import executor, worker
+from server.engine import executor, worker
 from server.errors import Overloaded, WorkerStalled
 
 # A stand-in worker that speaks the wire protocol and then misbehaves as `mode` says.
 FAKE = textwrap.dedent("""
     import socket, sys, time
     sys.path.insert(0, sys.argv[3])
-    from server import worker
+    from server.engine import worker
     sock = socket.socket(fileno=int(sys.argv[1]))
     mode = sys.argv[2]
     if mode == "never-ready":

@@ -8,7 +8,7 @@ import threading
 import pytest
 from serverkit import CROSS_PRODUCT, make_app
 
-from server import guard
+from server.sparql import guard
 
 TOKEN = "s3cret-token"
 
@@ -81,7 +81,7 @@ def test_simple_queries_answer_while_a_runaway_query_runs(client, app):
 
 
 def test_timeout_parameter_cannot_raise_the_server_limit(app):
-    from server import protocol
+    from server.sparql import protocol
 
     assert protocol.lowered({"timeout": "99999"}, "timeout", 10.0) == 10.0
     assert protocol.lowered({"timeout": "2.5"}, "timeout", 10.0) == 2.5
@@ -270,7 +270,7 @@ def test_big_answers_cross_the_process_boundary_in_chunks():
 def test_guard_examples_hold():
     import doctest
 
-    from server import guard
+    from server.sparql import guard
 
     result = doctest.testmod(guard)
     assert result.attempted >= 5 and result.failed == 0

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
 
 from kg.paths import ROOT
-from server import pages, pictures
-from server.i18n import TEXT
+from server.web import pages, pictures
+from server.web.i18n import TEXT
 
 bp = Blueprint("site", __name__, static_folder="static", static_url_path="/static")
 PKG = pages.VOCAB

@@ -15,11 +15,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from server import allocator, worker
+from server.engine import allocator, worker
 from server.errors import BadRequest, Overloaded, QuerySyntaxError, QueryTimeout, ServiceError, WorkerStalled
 
 log = logging.getLogger("server.executor")
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MARGIN = 5.0  # seconds an answer that has started may take to arrive in full (local socket: milliseconds)
 BUFFER = 1 << 16  # first read: header, meta and a small body in one system call (below malloc's mmap threshold)
 
@@ -48,8 +48,8 @@ class Answer:
 
 def command(spec: dict, fd: int) -> list[str]:
     """The worker's command line: a fresh interpreter (never a fork of this threaded process)."""
-    # -P: the script's folder (server/) stays off sys.path, so its module names shadow nothing.
-    return [sys.executable, "-P", os.path.join(_ROOT, "server", "worker.py"), str(fd), spec["path"],
+    # -P: the script's folder (server/engine/) stays off sys.path, so its module names shadow nothing.
+    return [sys.executable, "-P", _WORKER, str(fd), spec["path"],
             str(int(spec["in_memory"])), str(int(spec["writable"]))]
 
 

@@ -2,7 +2,7 @@
 
 import pyoxigraph as ox
 
-from server.formats import RDF, RESULTS
+from server.sparql.formats import RDF, RESULTS
 
 # W3C's unique IRIs for formats (http://www.w3.org/ns/formats/).
 FORMAT_IRIS = {

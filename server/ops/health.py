@@ -6,8 +6,9 @@ import pyoxigraph
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from server import allocator, metrics
-from server.answering import LOG
+from server.engine import allocator
+from server.ops import metrics
+from server.sparql.answering import LOG
 
 bp = Blueprint("ops", __name__)
 VERSION = "0.1.0"
@@ -45,7 +46,7 @@ def _account(response: Response) -> Response:
     """Metrics, one JSON access-log line, and CORS: every response Flask gives passes here."""
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     config = current_app.config
-    log = request.environ.get(LOG, {})  # what server/answering.py knows of a query
+    log = request.environ.get(LOG, {})  # what server/sparql/answering.py knows of a query
     metrics.account(request.environ, request.endpoint or "unmatched", response.status_code, elapsed, response.content_length,
             log, config["ACCESS_LOG"])
     add_cors(response, request.headers.get("Origin"), request.method, config["CORS_ORIGINS"])

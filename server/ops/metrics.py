@@ -50,7 +50,7 @@ def count(method: str, endpoint: str, status: int, seconds: float) -> None:
 
 def account(environ: dict, endpoint: str, status: int, elapsed: float, length: int | None, log: dict,
             access_log: bool) -> None:
-    """Count one answer and write its access-log line: for Flask's answers (server/ops.py) and those given before it."""
+    """Count one answer and write its access-log line: for every answer (server/ops/health.py)."""
     method = environ["REQUEST_METHOD"]
     count(method, endpoint, status, elapsed)
     if access_log and access.isEnabledFor(logging.INFO):

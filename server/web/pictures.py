@@ -4,7 +4,7 @@ import re
 
 from markupsafe import Markup
 
-from server import pages
+from server.web import pages
 
 PREFIXES = """PREFIX pkg: <https://policykg.example/def/>
 PREFIX schema: <https://schema.org/>

@@ -43,7 +43,7 @@ def _ensure_store(path: Path) -> None:
 
 def run(args) -> int:
     """Prepare the store in this (master) process, then hand the app to gunicorn."""
-    from server.store import load_files
+    from server.engine.store import load_files
 
     config = {}
     master = os.getpid()
@@ -89,7 +89,7 @@ def run(args) -> int:
 
 def _front_options(bind: str, directory: Path) -> dict:
     """gunicorn on a private unix socket; nginx on `bind`, started once the app is loaded (it needs the version)."""
-    from server import front
+    from server.ops import front
 
     try:
         front.binary()
@@ -139,7 +139,7 @@ class _Gunicorn(_gunicorn_base()):
 
     def _start_front(self, server):
         """Once gunicorn listens on its socket: write nginx's configuration, check it, start nginx."""
-        from server import front
+        from server.ops import front
 
         bind, socket, directory = self.front
         config = self.application.config
@@ -155,7 +155,7 @@ class _Gunicorn(_gunicorn_base()):
 
     def _watch_front(self, server):
         """Without nginx nobody reaches the app (its socket is private): stop the whole service, loudly."""
-        from server import front
+        from server.ops import front
 
         status = self.nginx.wait()
         if not self.stopping:
@@ -165,7 +165,7 @@ class _Gunicorn(_gunicorn_base()):
             os.kill(os.getpid(), signal.SIGTERM)  # gunicorn's graceful stop, from its own signal handler
 
     def _stop_front(self, server):
-        from server import front
+        from server.ops import front
 
         self.stopping = True
         if self.nginx is not None:

@@ -11,9 +11,10 @@ import re
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, request
 
-from server import formats, pages
 from server.errors import BadRequest, PayloadTooLarge, QueryTimeout, UnsupportedMediaType
-from server.formats import RDF
+from server.sparql import formats
+from server.sparql.formats import RDF
+from server.web import pages
 
 bp = Blueprint("shacl_service", __name__)
 HTML = formats.Format("text/html", ("html",), "html", "")

@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 
 from kg import namespace
 from kg.paths import SOURCES
-from server import pages
+from server.web import pages
 
 PKG = pages.VOCAB
 NIF = str(namespace.NIF)

@@ -1,12 +1,12 @@
-"""The SPARQL endpoint at /sparql under Flask: queries (server/answering.py), updates, the service description / UI."""
+"""The SPARQL endpoint at /sparql: the one path for queries (server/sparql/answering.py), updates, the service description / UI."""
 
 import hmac
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from server import answering, formats, protocol, service
 from server.errors import Forbidden
-from server.formats import RDF
+from server.sparql import answering, formats, protocol, service
+from server.sparql.formats import RDF
 
 bp = Blueprint("sparql", __name__)
 
@@ -19,7 +19,6 @@ def endpoint():
         return _describe()
     if operation.kind == "update":
         return _update(operation)
-    # The same code answers plain queries before Flask (server/lane.py); this is the path for everything else.
     return answering.query(current_app._get_current_object(), request._get_current_object(), operation)
 
 

@@ -1,8 +1,7 @@
 """Answering one SPARQL query: limits, negotiation, ETag, result cache, the worker pool, the response.
 
-Shared by the Flask view (server/sparql.py) and the Flask-free lane (server/lane.py), so it takes the
-app and the request as arguments instead of Flask's context locals, and leaves what the access log
-needs in the WSGI environ (LOG) rather than in `flask.g`.
+Called by the one /sparql view (server/sparql/endpoint.py) for every query; it takes the app and the
+request as arguments and leaves what the access log needs in the WSGI environ (LOG).
 """
 
 import functools
@@ -13,13 +12,13 @@ import time
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request, Response
 
-from server import fastpath, formats, guard, metrics, protocol
 from server.errors import OutboundRefused, QueryTimeout
-from server.formats import RDF, RESULTS
+from server.ops import metrics
+from server.sparql import formats, guard, protocol
+from server.sparql.formats import RDF, RESULTS
 
 TRUNCATED = "X-Result-Truncated"
 LOG = "kg.log"  # environ key: {"etag", "cache", "query_ms"} for the access-log line
-RAN = "kg.ran"  # environ key: set once the query went to a worker (an error after it must not run it again)
 # Answers that change between runs are never cached (checked on the text: a false positive only costs a cache miss).
 _VOLATILE = re.compile(r"\b(RAND|NOW|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 _VOLATILE_WORDS = ("rand", "now", "uuid", "bnode")  # a cheap test first: the regex costs ~40 µs on a long query
@@ -41,7 +40,7 @@ def refuse_outbound(text: str, allowlist) -> None:
 
 
 def query(app, request: Request, op: protocol.Operation) -> Response:
-    """The response to query `op`, or a ServiceError (raised before or after the worker ran: see RAN)."""
+    """The response to query `op`, or a ServiceError."""
     config, state = app.config, app.extensions["kg"]
     log = request.environ[LOG] = {}
     refuse_outbound(op.text, config["SERVICE_ALLOWLIST"])
@@ -71,7 +70,6 @@ def query(app, request: Request, op: protocol.Operation) -> Response:
         union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
         request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
                          results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, endpoint_url)
-        request.environ[RAN] = True
         try:
             answer = state.pool(app).run(request_tuple, timeout)
         except QueryTimeout:
@@ -93,8 +91,6 @@ def query(app, request: Request, op: protocol.Operation) -> Response:
     response.content_length = sum(len(c) for c in chunks)
     if meta.get("truncated"):
         response.headers[TRUNCATED] = str(cap)
-    if cache is not None:
-        request.environ[fastpath.RECORD] = etag  # the same raw request may get these bytes again before Flask
     return finish(app, response, etag, cacheable)
 
 

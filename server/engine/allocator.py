@@ -2,7 +2,7 @@
 
 pyoxigraph allocates through the C library's malloc; glibc's is measurably slower than jemalloc on the engine's
 many small, short-lived allocations (decoded terms, solution rows; bench/README.md, "Cold q5 (text filter) and
-the allocator"). The workers are fresh interpreters started by server/executor.py, so the allocator is chosen
+the allocator"). The workers are fresh interpreters started by server/engine/executor.py, so the allocator is chosen
 by preloading it there; the gunicorn processes keep the system one.
 """
 

@@ -3,8 +3,9 @@
 from flask import Blueprint, Response, request
 
 from kg import namespace
-from server import article, formats, pages
-from server.formats import RDF
+from server.sparql import formats
+from server.sparql.formats import RDF
+from server.web import article, pages
 
 bp = Blueprint("resources", __name__)
 HTML = formats.Format("text/html", ("html",), "html", "")

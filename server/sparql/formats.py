@@ -9,7 +9,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from server.errors import BadRequest, NotAcceptable
-from server.protocol import present
+from server.sparql.protocol import present
 
 
 @dataclass(frozen=True)
