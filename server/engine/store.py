@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from server.engine import snapshot
+
 # Formats `--data` accepts, by file extension; triple formats go to a named graph per file.
 DATA_FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
                 ".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD, ".rdf": ox.RdfFormat.RDF_XML,
@@ -42,12 +44,6 @@ def _digest(items) -> str:
     return sha.hexdigest()[:16]
 
 
-def store_version(path: Path) -> str:
-    """A fingerprint of the on-disk store (names, sizes, mtimes): any rebuild changes it."""
-    entries = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in Path(path).iterdir() if p.is_file())
-    return _digest(entries)
-
-
 def load_files(files: list[str | Path], *, writable: bool = False, directory: str | Path | None = None) -> Served:
     """Load RDF files into a new on-disk store (named graphs kept), in `directory` or a temporary one.
 
@@ -75,11 +71,13 @@ def load_files(files: list[str | Path], *, writable: bool = False, directory: st
 
 
 def open_built(path: str | Path, *, writable: bool = False) -> Served:
-    """The store written by `kg build`."""
+    """The store written by `kg build`; served read-only from a snapshot of this build (server/engine/snapshot.py)."""
     path = Path(path)
     if not (path / "CURRENT").is_file():
         raise FileNotFoundError(f"{path}: no Oxigraph store here (run `kg build`)")
-    return Served(str(path), store_version(path), writable=writable)
+    version = snapshot.content_version(path)
+    held = None if writable else snapshot.take(path)
+    return Served(str(held.path if held else path), version, writable=writable, tmp=held)
 
 
 def served_from_config(config) -> Served:

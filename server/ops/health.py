@@ -1,6 +1,7 @@
 """Operations: /healthz, /metrics, structured access logs and CORS headers."""
 
 import time
+from importlib import metadata
 
 import pyoxigraph
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -11,7 +12,7 @@ from server.ops import metrics
 from server.sparql.answering import LOG
 
 bp = Blueprint("ops", __name__)
-VERSION = "0.1.0"
+VERSION = metadata.version("policykg")  # the installed package's, so /healthz cannot disagree with pip
 
 
 @bp.route("/healthz")

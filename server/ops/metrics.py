@@ -26,6 +26,11 @@ def exposition() -> bytes:
     return generate_latest(DEFAULT_REGISTRY)
 
 
+# Label values are chosen from closed sets, so no client can make the number of series grow: the methods the
+# service answers (anything else is "other"), Flask endpoint names (or "unmatched") and the statuses it sends.
+METHODS = frozenset(("GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"))
+
+
 @functools.lru_cache(maxsize=1024)
 def request_counters(method: str, endpoint: str, status: int) -> tuple:
     """The labelled children for one kind of answer, looked up once (labels() costs more than inc())."""
@@ -52,7 +57,7 @@ def account(environ: dict, endpoint: str, status: int, elapsed: float, length: i
             access_log: bool) -> None:
     """Count one answer and write its access-log line: for every answer (server/ops/health.py)."""
     method = environ["REQUEST_METHOD"]
-    count(method, endpoint, status, elapsed)
+    count(method if method in METHODS else "other", endpoint, status, elapsed)
     if access_log and access.isEnabledFor(logging.INFO):
         access.info(json.dumps({
             "method": method, "path": environ.get("PATH_INFO"), "status": status, "ms": round(elapsed * 1000, 2),
