@@ -1,0 +1,161 @@
+"""Confine a child process: it dies with its parent, cannot open network sockets, and has a memory ceiling.
+
+Call `confine()` first thing in the child (query worker, SHACL validation), before it reads untrusted input:
+
+    confine(network=False, parent_pid=PID_OF_THE_PARENT, memory_bytes=512 << 20)
+
+- Dies with its parent: prctl(PR_SET_PDEATHSIG, SIGKILL), then a daemon watchdog thread that exits the process
+  as soon as os.getppid() is no longer `parent_pid`. Both are needed: PDEATHSIG fires when the *thread* that forked
+  the child ends (not the process), and not at all if the parent was gone before prctl ran. So spawn children from
+  a thread that lives as long as the parent process (the main thread or a long-lived pool thread), or PDEATHSIG
+  kills the child early. The watchdog keeps running during queries because pyoxigraph releases the GIL.
+- No network (unless network=True): a seccomp-BPF filter, installed with ctypes on every thread of the process
+  (SECCOMP_FILTER_FLAG_TSYNC) and inherited by every thread and child started later, makes socket() and
+  socketpair() of any family but AF_UNIX fail with EACCES, and io_uring_setup() fail with EPERM (io_uring can open
+  sockets without the socket() syscall). No outbound connection can be made, whatever the code running in the
+  process is told to fetch; AF_UNIX stays open because workers talk to their parent over an inherited socketpair.
+  Syscalls of another ABI (i386 via int 0x80, x32) fail with EPERM, so the filter cannot be walked around there.
+- memory_bytes: RLIMIT_AS (address space); an allocation past it fails (MemoryError in Python) instead of
+  growing the machine's memory use.
+
+On a kernel without seccomp filters (CONFIG_SECCOMP_FILTER off) or an architecture this module does not know,
+`available()` is False and confine(network=False) raises SandboxUnavailable rather than pretend: the caller decides
+whether to run with network=True (and its own checks) or refuse to start.
+"""
+
+import ctypes
+import errno
+import os
+import platform
+import resource
+import signal
+import struct
+import threading
+import time
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_TSYNC = 1
+AF_UNIX = 1
+WATCH_INTERVAL = 0.25  # seconds between two checks of the parent pid
+
+# BPF opcodes (linux/filter.h) and seccomp return actions (linux/seccomp.h).
+_LD_ABS_W = 0x20  # BPF_LD | BPF_W | BPF_ABS
+_JEQ = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
+_JGE = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+_RET = 0x06  # BPF_RET | BPF_K
+_ALLOW = 0x7FFF0000
+_ERRNO = 0x00050000
+# struct seccomp_data: int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6] (little-endian: low half first)
+_NR, _ARCH, _ARG0 = 0, 4, 16
+_X32 = 0x40000000  # __X32_SYSCALL_BIT
+SECCOMP_GET_ACTION_AVAIL = 2
+
+
+class Arch:
+    """The numbers the filter needs for one architecture."""
+
+    def __init__(self, audit: int, socket: int, socketpair: int, io_uring_setup: int, seccomp: int):
+        self.audit, self.socket, self.socketpair = audit, socket, socketpair
+        self.io_uring_setup, self.seccomp = io_uring_setup, seccomp
+
+
+ARCHES = {
+    "x86_64": Arch(0xC000003E, socket=41, socketpair=53, io_uring_setup=425, seccomp=317),
+    "aarch64": Arch(0xC00000B7, socket=198, socketpair=199, io_uring_setup=425, seccomp=277),
+}
+
+
+class SandboxUnavailable(RuntimeError):
+    """The kernel or the architecture cannot give what confine() was asked for."""
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise SandboxUnavailable(f"{what}: {os.strerror(code)} (errno {code})")
+
+
+def available() -> bool:
+    """True when confine(network=False) can install its filter here (Linux, known architecture, seccomp on)."""
+    if platform.system() != "Linux" or platform.machine() not in ARCHES:
+        return False
+    # Asking whether the filter's return action exists has no side effect, and fails (EINVAL or ENOSYS) on a
+    # kernel built without CONFIG_SECCOMP_FILTER (or older than 4.14).
+    action = ctypes.c_uint32(_ERRNO)
+    return _libc().syscall(ctypes.c_long(ARCHES[platform.machine()].seccomp), ctypes.c_ulong(SECCOMP_GET_ACTION_AVAIL),
+                           ctypes.c_ulong(0), ctypes.byref(action)) == 0
+
+
+def _filter(arch: Arch) -> bytes:
+    """The BPF program: socket()/socketpair() only for AF_UNIX, no io_uring, nothing from a foreign ABI."""
+    deny_family = ctypes.c_uint32(_ERRNO | errno.EACCES).value
+    deny = ctypes.c_uint32(_ERRNO | errno.EPERM).value
+    program = [
+        (_LD_ABS_W, 0, 0, _ARCH),  # 0
+        (_JEQ, 1, 0, arch.audit),  # 1: our ABI → 3
+        (_RET, 0, 0, deny),  # 2: i386 (int 0x80) or any other ABI
+        (_LD_ABS_W, 0, 0, _NR),  # 3
+        (_JGE, 0, 1, _X32),  # 4: x32 syscalls (x86_64; no syscall has this bit elsewhere) → 5
+        (_RET, 0, 0, deny),  # 5
+        (_JEQ, 3, 0, arch.socket),  # 6 → 10
+        (_JEQ, 2, 0, arch.socketpair),  # 7 → 10
+        (_JEQ, 5, 0, arch.io_uring_setup),  # 8 → 14
+        (_RET, 0, 0, _ALLOW),  # 9
+        (_LD_ABS_W, 0, 0, _ARG0),  # 10: the address family (its low 32 bits: an int in the C prototype)
+        (_JEQ, 0, 1, AF_UNIX),  # 11
+        (_RET, 0, 0, _ALLOW),  # 12
+        (_RET, 0, 0, deny_family),  # 13
+        (_RET, 0, 0, deny),  # 14
+    ]
+    return b"".join(struct.pack("=HBBI", *instruction) for instruction in program)
+
+
+def _deny_network() -> None:
+    machine = platform.machine()
+    if machine not in ARCHES:
+        raise SandboxUnavailable(f"no seccomp filter for the architecture {machine!r}; refusing to pretend")
+    if not available():
+        raise SandboxUnavailable("this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)")
+    arch = ARCHES[machine]
+    code = _filter(arch)
+    instructions = ctypes.create_string_buffer(code, len(code))
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = Program(len(code) // 8, ctypes.addressof(instructions))
+    libc = _libc()
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    # seccomp(2) rather than prctl(PR_SET_SECCOMP) so that threads already running get the filter too.
+    result = libc.syscall(ctypes.c_long(arch.seccomp), ctypes.c_ulong(SECCOMP_SET_MODE_FILTER),
+                          ctypes.c_ulong(SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(program))
+    _check(result, "seccomp(SECCOMP_SET_MODE_FILTER)")
+
+
+def _watch(parent_pid: int) -> None:
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)
+        time.sleep(WATCH_INTERVAL)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
+    if os.getppid() != parent_pid:  # the parent died before prctl: PDEATHSIG will never fire
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent_pid,), name="sandbox-watchdog", daemon=True).start()
+
+
+def confine(*, network: bool = False, parent_pid: int | None = None, memory_bytes: int | None = None) -> None:
+    """Confine this process (see the module docstring); raises SandboxUnavailable when a part cannot be had."""
+    _die_with_parent(os.getppid() if parent_pid is None else parent_pid)
+    if memory_bytes is not None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if not network:
+        _deny_network()
