@@ -4,11 +4,11 @@ Call `confine()` first thing in the child (query worker, SHACL validation), befo
 
     confine(network=False, parent_pid=PID_OF_THE_PARENT, memory_bytes=512 << 20)
 
-- Dies with its parent: prctl(PR_SET_PDEATHSIG, SIGKILL), then a daemon watchdog thread that exits the process
-  as soon as os.getppid() is no longer `parent_pid`. Both are needed: PDEATHSIG fires when the *thread* that forked
-  the child ends (not the process), and not at all if the parent was gone before prctl ran. So spawn children from
-  a thread that lives as long as the parent process (the main thread or a long-lived pool thread), or PDEATHSIG
-  kills the child early. The watchdog keeps running during queries because pyoxigraph releases the GIL.
+- Dies with its parent: prctl(PR_SET_PDEATHSIG, SIGKILL), checked against os.getppid() right after (a parent
+  gone before prctl never sends it), and a daemon watchdog thread that exits the process once os.getppid() is no
+  longer `parent_pid` (a second line, independent of the signal; it runs during queries because pyoxigraph releases
+  the GIL). PDEATHSIG fires when the *thread* that forked the child ends, not the process: spawn confined children
+  from a thread that lives as long as the parent (the main thread or a pool thread), or they are killed early.
 - No network (unless network=True): a seccomp-BPF filter, installed with ctypes on every thread of the process
   (SECCOMP_FILTER_FLAG_TSYNC) and inherited by every thread and child started later, makes socket() and
   socketpair() of any family but AF_UNIX fail with EACCES, and io_uring_setup() fail with EPERM (io_uring can open
@@ -19,8 +19,9 @@ Call `confine()` first thing in the child (query worker, SHACL validation), befo
   growing the machine's memory use.
 
 On a kernel without seccomp filters (CONFIG_SECCOMP_FILTER off) or an architecture this module does not know,
-`available()` is False and confine(network=False) raises SandboxUnavailable rather than pretend: the caller decides
-whether to run with network=True (and its own checks) or refuse to start.
+`available()` is False (`unavailable()` says why) and confine(network=False) raises SandboxUnavailable, before it
+changes anything, rather than pretend: the caller decides whether to run with network=True (and its own checks)
+or refuse to start.
 """
 
 import ctypes
@@ -81,15 +82,23 @@ def _check(result: int, what: str) -> None:
         raise SandboxUnavailable(f"{what}: {os.strerror(code)} (errno {code})")
 
 
-def available() -> bool:
-    """True when confine(network=False) can install its filter here (Linux, known architecture, seccomp on)."""
-    if platform.system() != "Linux" or platform.machine() not in ARCHES:
-        return False
+def unavailable() -> str | None:
+    """Why confine(network=False) cannot install its filter here, or None when it can."""
+    machine = platform.machine()
+    if platform.system() != "Linux" or machine not in ARCHES:
+        return f"no seccomp filter for {platform.system()} on {machine!r}; refusing to pretend"
     # Asking whether the filter's return action exists has no side effect, and fails (EINVAL or ENOSYS) on a
     # kernel built without CONFIG_SECCOMP_FILTER (or older than 4.14).
     action = ctypes.c_uint32(_ERRNO)
-    return _libc().syscall(ctypes.c_long(ARCHES[platform.machine()].seccomp), ctypes.c_ulong(SECCOMP_GET_ACTION_AVAIL),
-                           ctypes.c_ulong(0), ctypes.byref(action)) == 0
+    if _libc().syscall(ctypes.c_long(ARCHES[machine].seccomp), ctypes.c_ulong(SECCOMP_GET_ACTION_AVAIL),
+                       ctypes.c_ulong(0), ctypes.byref(action)) != 0:
+        return "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)"
+    return None
+
+
+def available() -> bool:
+    """True when confine(network=False) can install its filter here (Linux, known architecture, seccomp on)."""
+    return unavailable() is None
 
 
 def _filter(arch: Arch) -> bytes:
@@ -117,12 +126,7 @@ def _filter(arch: Arch) -> bytes:
 
 
 def _deny_network() -> None:
-    machine = platform.machine()
-    if machine not in ARCHES:
-        raise SandboxUnavailable(f"no seccomp filter for the architecture {machine!r}; refusing to pretend")
-    if not available():
-        raise SandboxUnavailable("this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)")
-    arch = ARCHES[machine]
+    arch = ARCHES[platform.machine()]
     code = _filter(arch)
     instructions = ctypes.create_string_buffer(code, len(code))
 
@@ -154,6 +158,8 @@ def _die_with_parent(parent_pid: int) -> None:
 
 def confine(*, network: bool = False, parent_pid: int | None = None, memory_bytes: int | None = None) -> None:
     """Confine this process (see the module docstring); raises SandboxUnavailable when a part cannot be had."""
+    if not network and (reason := unavailable()):
+        raise SandboxUnavailable(reason)  # before anything changed, so the caller may still choose network=True
     _die_with_parent(os.getppid() if parent_pid is None else parent_pid)
     if memory_bytes is not None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
