@@ -46,7 +46,7 @@ def query(app, request: Request, op: protocol.Operation) -> Response:
     refuse_outbound(op.text, config["SERVICE_ALLOWLIST"])
     timeout = protocol.lowered(op.params, "timeout", float(config["QUERY_TIMEOUT"]))
     cap = int(protocol.lowered(op.params, "max-rows", int(config["ROW_CAP"]), int))
-    results_fmt, rdf_fmt = formats.negotiate(request, RESULTS, op.params), formats.negotiate(request, RDF, op.params)
+    results_fmt, rdf_fmt = formats.for_query(request, op.params)
     endpoint_url = _base_url(request.scheme, request.host, request.root_path, request.path)
     if results_fmt is None and rdf_fmt is None:
         formats.require(None, RESULTS + RDF)
