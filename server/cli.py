@@ -42,22 +42,31 @@ def _ensure_store(path: Path) -> None:
 
 
 def run(args) -> int:
-    """Prepare the store in this (master) process, then hand the app to gunicorn."""
-    from server.engine.store import load_files
+    """Check the store, prepare it in this (master) process, then hand the app to gunicorn."""
+    if not args.data:
+        _ensure_store(args.store)
+    master = os.getpid()
+    # Plain temporary folders removed by the master only (on every exit): gunicorn's forked workers must not.
+    scratch = tempfile.mkdtemp(prefix="kg-serve-")
+    try:
+        return _serve(args, scratch)
+    finally:
+        if os.getpid() == master:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve(args, scratch: str) -> int:
+    from server import create_app
+    from server.engine.store import StoreUnreadable, check_readable, load_files
 
     config = {}
-    master = os.getpid()
-    # Plain temporary folders removed by the master only: gunicorn's forked workers must not clean them up.
-    scratch = tempfile.mkdtemp(prefix="kg-serve-")
     if args.data:
         try:
             served = load_files(args.data, writable=bool(os.environ.get("KG_UPDATE_TOKEN")), directory=scratch)
         except (ValueError, SyntaxError, OSError) as error:
-            shutil.rmtree(scratch, ignore_errors=True)
             raise UsageError(str(error)) from None
         config["STORE"], config["DATA"] = served.path, []
     else:
-        _ensure_store(args.store)
         config["STORE"] = str(args.store)
     workers = args.workers
     if os.environ.get("KG_UPDATE_TOKEN") and workers != 1:
@@ -68,22 +77,24 @@ def run(args) -> int:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(scratch, "metrics"))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     options = {"bind": args.bind, "workers": workers, "threads": args.threads}
+    if args.front == "nginx":
+        options.update(_front_options(args.bind, Path(scratch) / "front"))
+        config["PROXY_HOPS"] = 1
+    app = create_app(config)
+    if not args.data:
+        try:  # a corrupt store would only show as query workers crashing on every request
+            check_readable(args.store, timeout=float(app.config["WORKER_START_TIMEOUT"]))
+        except StoreUnreadable as error:
+            raise UsageError(f"the store at {args.store} cannot be read: {error}") from None
+    service = _Gunicorn(app, options)
     try:
-        if args.front == "nginx":
-            options.update(_front_options(args.bind, Path(scratch) / "front"))
-            config["PROXY_HOPS"] = 1
-        service = _Gunicorn(config, options)
-        try:
-            service.run()
-        except SystemExit:
-            if not service.front_failed:
-                raise
-        if service.front_failed:
-            print(f"kg serve: {service.front_failed}", file=sys.stderr, flush=True)
-            return EXIT_FRONT_FAILED
-    finally:
-        if os.getpid() == master:
-            shutil.rmtree(scratch, ignore_errors=True)
+        service.run()
+    except SystemExit:
+        if not service.front_failed:
+            raise
+    if service.front_failed:
+        print(f"kg serve: {service.front_failed}", file=sys.stderr, flush=True)
+        return EXIT_FRONT_FAILED
     return EXIT_OK
 
 
@@ -109,20 +120,22 @@ def _gunicorn_base():
 class _Gunicorn(_gunicorn_base()):
     """gunicorn with our app object (created once in the master, before the workers fork)."""
 
-    def __init__(self, config: dict, options: dict):
+    def __init__(self, app, options: dict):
         self.front = options.pop("front", None)
-        self.config_map, self.options, self.nginx = config, options, None
+        self.application, self.options, self.nginx = app, options, None
         self.stopping, self.front_failed = False, None
         super().__init__()
 
     def load_config(self):
-        from server import create_app
+        from server.ops import httpworker
 
-        app = create_app(self.config_map)
-        timeout = float(app.config["QUERY_TIMEOUT"])
-        self.application = app
+        config = self.application.config
+        timeout = float(config["QUERY_TIMEOUT"])
+        # Requests are read whole by each worker's event loop, under deadlines, before a thread gets them.
+        limits = httpworker.Limits(max_body=int(config["MAX_CONTENT_LENGTH"]), read_timeout=float(config["READ_TIMEOUT"]),
+                                   min_rate=float(config["READ_MIN_RATE"]))
         settings = {
-            **self.options, "worker_class": "gthread", "preload_app": True,
+            **self.options, "worker_class": httpworker.configured(limits), "preload_app": True,
             # gunicorn's own watchdog must outlast the query time limit (the query worker is killed first)
             "timeout": int(timeout) + 30, "graceful_timeout": 10, "keepalive": 5,
             "limit_request_line": 8190,  # the longest GET ?query= gunicorn allows

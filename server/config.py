@@ -22,6 +22,11 @@ DEFAULTS = {
     "ROW_CAP": 10_000,
     # Largest request body in bytes (form or direct POST); gunicorn limits the GET request line to 8190.
     "MAX_CONTENT_LENGTH": 1 << 20,
+    # `kg serve` reads each request in its event loop before a thread gets it (server/ops/httpworker.py): the head
+    # must arrive within READ_TIMEOUT seconds of its first byte, the body at READ_MIN_RATE bytes/s on average after
+    # a READ_TIMEOUT grace; slower clients get 408, so slow clients cannot hold the threads.
+    "READ_TIMEOUT": 5.0,
+    "READ_MIN_RATE": 8192,
     # Query worker processes per server process (each holds the store; a timed-out one is killed).
     "EXECUTORS": 2,
     # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).

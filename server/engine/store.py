@@ -3,6 +3,9 @@
 import gc
 import hashlib
 import os
+import signal
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +83,56 @@ def open_built(path: str | Path, *, writable: bool = False) -> Served:
     return Served(str(held.path if held else path), version, writable=writable, tmp=held)
 
 
+class StoreUnreadable(Exception):
+    """The store cannot be opened or read in full (corrupt, truncated, unreadable files); the message says why."""
+
+
+def check_readable(path: str | Path, *, timeout: float) -> None:
+    """Open the store read-only and read every index of it, in a child process (a crash or hang there is ours to report).
+
+    The query workers copy the store into memory anyway, so reading it once costs about what starting one costs.
+    """
+    command = [sys.executable, "-m", "server.engine.store", str(path)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                                cwd=Path(__file__).resolve().parents[2])  # where the server package is
+    except subprocess.TimeoutExpired:
+        raise StoreUnreadable(f"reading it took more than {timeout:g} s") from None
+    if result.returncode < 0:
+        raise StoreUnreadable(f"reading it killed the reader ({signal.Signals(-result.returncode).name})")
+    if result.returncode:
+        lines = result.stderr.strip().splitlines() or [f"the reader exited with status {result.returncode}"]
+        raise StoreUnreadable(" ".join(lines[-1].split()))
+
+
+def read_fully(path: str | Path) -> int:
+    """Read every index of the store once (RocksDB checks each block it reads); returns the number of quads.
+
+    A scan with one term bound reads the index led by that term, so binding each subject, predicate, object
+    and graph in turn reads the spog, posg, ospg, gspo, gpos and gosp indexes (and their default-graph twins).
+    """
+    store = ox.Store.read_only(str(path))
+    subjects, predicates, objects, by_graph = set(), set(), set(), {}
+    total = 0
+    for quad in store:
+        total += 1
+        subjects.add(quad.subject)
+        predicates.add(quad.predicate)
+        objects.add(quad.object)
+        terms = by_graph.setdefault(quad.graph_name, (set(), set()))
+        terms[0].add(quad.predicate)
+        terms[1].add(quad.object)
+    patterns = [(s, None, None, None) for s in subjects] + [(None, p, None, None) for p in predicates]
+    patterns += [(None, None, o, None) for o in objects] + [(None, None, None, g) for g in by_graph]
+    for graph, (graph_predicates, graph_objects) in by_graph.items():
+        patterns += [(None, p, None, graph) for p in graph_predicates] + [(None, None, o, graph) for o in graph_objects]
+    seen = sum(1 for pattern in patterns for _ in store.quads_for_pattern(*pattern))
+    if seen != 6 * total:
+        raise StoreUnreadable(f"its indexes disagree ({seen} index entries for {total} quads, expected {6 * total})")
+    list(store.named_graphs())
+    return total
+
+
 def served_from_config(config) -> Served:
     """DATA (a list of files) wins over STORE (a built store directory)."""
     data = config.get("DATA")
@@ -89,3 +142,11 @@ def served_from_config(config) -> Served:
     if data:
         return load_files(data, writable=writable)
     return open_built(config["STORE"], writable=writable)
+
+
+if __name__ == "__main__":  # the child process of check_readable
+    try:
+        read_fully(sys.argv[1])
+    except (OSError, RuntimeError, StoreUnreadable) as error:
+        print(" ".join(str(error).split()), file=sys.stderr)
+        sys.exit(1)

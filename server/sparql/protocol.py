@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl
 
 from flask import Request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from server.errors import BadRequest, UnsupportedMediaType
 
@@ -31,9 +32,18 @@ def _utf8_only(request: Request) -> None:
         raise UnsupportedMediaType(f"charset {charset} is not supported; send UTF-8")
 
 
+def _body(request: Request) -> bytes:
+    """The whole body; 413 past MAX_CONTENT_LENGTH without Content-Length too (Werkzeug returns it cut at the limit)."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return data
+
+
 def _body_text(request: Request) -> str:
     try:
-        return request.get_data(cache=True).decode("utf-8")
+        return _body(request).decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"the body is not valid UTF-8 ({error.reason} at byte {error.start})") from None
 
