@@ -1,5 +1,7 @@
 """Writes the dumps: sorted, byte-reproducible files serialised by Oxigraph, with gzip twins and SHA256SUMS.
 
+These functions write into a folder; kg.publish has them write into a staging folder and swaps it in whole.
+
 Which graphs go where (the meta graph describes the dumps' sizes and checksums, so it cannot be inside them):
   kg.ttl, kg.nt, kg.jsonld         the facts graph {base}graph/kg only: no build time, so it can be committed
   policykg.trig, policykg.nq       every graph except {base}graph/meta, names kept
@@ -13,29 +15,17 @@ import gzip
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.oxi import Data, normalised, to_quads
 from kg.prefixes import prefixes
+from kg.staging import write_file
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 CHECKSUMS = "SHA256SUMS"
 CONTEXT = "context.jsonld"
-
-
-def atomic_write(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, path)
-    return path
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -140,10 +130,10 @@ def write_dumps(dataset: Data, out_dir: Path, *, base: str) -> list[Path]:
     }
     written = []
     for name, data in files.items():
-        written.append(atomic_write(out_dir / name, data))
-        written.append(atomic_write(out_dir / f"{name}.gz", gzip_bytes(data)))
+        written.append(write_file(out_dir / name, data))
+        written.append(write_file(out_dir / f"{name}.gz", gzip_bytes(data)))
     context = json.dumps(jsonld_context(facts, base=base), ensure_ascii=False, indent=1) + "\n"
-    written.append(atomic_write(out_dir / CONTEXT, context.encode()))
+    written.append(write_file(out_dir / CONTEXT, context.encode()))
     return written
 
 
@@ -154,7 +144,7 @@ def write_description(meta: Data, out_dir: Path, *, base: str) -> list[Path]:
     DCAT-AP requires) into xsd:integer. describe() is deterministic, so the file is reproducible all the same.
     """
     data = turtle(to_quads(meta), base=base)
-    return [atomic_write(Path(out_dir) / "void.ttl", data), atomic_write(Path(out_dir) / "void.ttl.gz", gzip_bytes(data))]
+    return [write_file(Path(out_dir) / "void.ttl", data), write_file(Path(out_dir) / "void.ttl.gz", gzip_bytes(data))]
 
 
 def sha256(path: Path) -> str:
@@ -165,4 +155,4 @@ def sha256(path: Path) -> str:
 def write_checksums(paths: list[Path], out_dir: Path) -> Path:
     """Write SHA256SUMS (`sha256sum -c` format, sorted by name) for the given files in out_dir."""
     lines = sorted(f"{sha256(p)}  {Path(p).name}\n" for p in paths if Path(p).name != CHECKSUMS)
-    return atomic_write(Path(out_dir) / CHECKSUMS, "".join(lines).encode())
+    return write_file(Path(out_dir) / CHECKSUMS, "".join(lines).encode())

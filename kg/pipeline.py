@@ -67,15 +67,15 @@ def read_article(path: Path) -> str:
 
 def slug_for(path: Path) -> str:
     """The slug that names an article in IRIs: from kg/sources/articles.toml, else the file name."""
-    with open(SOURCES / "articles.toml", "rb") as handle:
+    with (SOURCES / "articles.toml").open("rb") as handle:
         known = {entry["file"]: entry["slug"] for entry in tomllib.load(handle)["article"]}
     return known.get(Path(path).name, Path(path).stem.lower().replace("_", "-"))
 
 
 def default_build_time() -> datetime:
-    """SOURCE_DATE_EPOCH (reproducible-builds.org), else the last commit's time, else now: rebuilds stay identical."""
+    """SOURCE_DATE_EPOCH (reproducible-builds.org), else the checkout's last commit time, else now: rebuilds stay identical."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None:
+    if epoch is None and (ROOT / ".git").exists():  # a checkout; an installed kg must not read some other repository
         try:
             epoch = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True,
                                    text=True, check=True, timeout=10).stdout.strip() or None
@@ -100,24 +100,19 @@ def assemble(*, input_path: Path = ARTICLE, base: str = DEFAULT_BASE, build_time
 
 def build(*, input_path: Path = ARTICLE, out_dir: Path = BUILD, base: str = DEFAULT_BASE,
           build_time: datetime | None = None, mutate: Callable[[Dataset], None] | None = None) -> BuildResult:
-    """Build, check and write: raises NonConforming (writing nothing) when the graph fails the shapes.
+    """Build, check and write: raises NonConforming (writing nothing) when the graph fails the shapes, and
+    kg.staging.OutputError (changing nothing) when the output cannot be written.
 
     `mutate` changes the dataset just before the gate; tests use it to prove the gate holds.
     """
-    from kg.describe import describe
-    from kg.dump import write_checksums, write_description, write_dumps
-    from kg.store import write_store
+    from kg.publish import STORE, publish
 
+    build_time = build_time or default_build_time()
     text, article, dataset, links = assemble(input_path=input_path, base=base, build_time=build_time)
     if mutate:
         mutate(dataset)
     validation = validate(dataset)
     if not validation.conforms:
         raise NonConforming(validation)
-    out_dir = Path(out_dir)
-    dumps = write_dumps(dataset, out_dir / "dumps", base=base)
-    meta = describe(dataset, dumps, base=base)  # adds {base}graph/meta (VoID, DCAT) to the dataset and returns it
-    dumps += write_description(meta, out_dir / "dumps", base=base)
-    dumps.append(write_checksums(dumps, out_dir / "dumps"))
-    store = write_store(dataset, out_dir / "store")
-    return BuildResult(text, article, dataset, links, validation, store, tuple(dumps))
+    dumps = publish(dataset, base=base, build_time=build_time, out=Path(out_dir))
+    return BuildResult(text, article, dataset, links, validation, Path(out_dir) / STORE, tuple(dumps))

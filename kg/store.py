@@ -1,31 +1,28 @@
-"""Writes the on-disk Oxigraph store the server opens read-only, swapping it in whole."""
+"""Writes the on-disk Oxigraph store the server opens read-only."""
 
 import gc
-import os
-import shutil
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg.oxi import Data, to_quads
+from kg.staging import staged
 
 
-def write_store(dataset: Data, path: Path) -> Path:
-    """Write every graph of `dataset` to a fresh store at `path`, replacing any store there only once complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    store = ox.Store(str(tmp))
+def fill_store(dataset: Data, path: Path) -> Path:
+    """Write every graph of `dataset` to a new store at `path` (a folder that does not exist yet), then close it."""
+    store = ox.Store(str(path))
     store.bulk_extend(to_quads(dataset))
     store.flush()
     store.optimize()
     del store
     gc.collect()  # the store is closed (RocksDB lock released) only when the Python object is freed
-    # Two renames: readers of the old store keep their open files (POSIX), new readers see only the full store.
-    if path.exists():
-        path.rename(old)
-    tmp.rename(path)
-    shutil.rmtree(old, ignore_errors=True)
+    return Path(path)
+
+
+def write_store(dataset: Data, path: Path) -> Path:
+    """Write a store at `path` on its own, replacing any store there only once complete (kg.staging)."""
+    path = Path(path)
+    with staged(path.parent, (path.name,)) as stage:
+        fill_store(dataset, stage / path.name)
     return path

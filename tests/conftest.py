@@ -49,18 +49,10 @@ def pytest_addoption(parser):
 def site_build(tmp_path_factory, assembled):
     """Store and dumps for the web pages' tests, written like `kg build` writes them but without the SHACL gate:
     the pages are tested on the assembled data whatever the gate says (the gate has its own tests)."""
-    from kg.describe import describe
-    from kg.dump import write_checksums, write_description, write_dumps
-    from kg.oxi import to_quads
-    from kg.store import write_store
+    from kg.publish import publish
 
     out = tmp_path_factory.mktemp("site")
-    quads = to_quads(assembled[2])  # a copy: describe() would add graph/meta to the shared dataset itself
-    dumps = write_dumps(quads, out / "dumps", base="https://policykg.example/")
-    meta = describe(quads, dumps, base="https://policykg.example/", build_time=BUILD_TIME)
-    dumps += write_description(meta, out / "dumps", base="https://policykg.example/")
-    dumps.append(write_checksums(dumps, out / "dumps"))
-    write_store(quads + to_quads(meta), out / "store")
+    publish(assembled[2], base="https://policykg.example/", build_time=BUILD_TIME, out=out)
     return out
 
 

@@ -26,7 +26,7 @@ DATASET = rdflib.URIRef(f"{BASE}id/dataset/policykg")
 def published(tmp_path) -> tuple[list[Path], Path]:
     assert SAMPLE.is_file()
     quads = list(ox.parse(path=str(SAMPLE)))
-    written = publish(quads, base=BASE, build_time=BUILT, store=tmp_path / "store", dumps=tmp_path / "dumps")
+    written = publish(quads, base=BASE, build_time=BUILT, out=tmp_path)
     return written, tmp_path
 
 

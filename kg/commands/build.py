@@ -13,7 +13,7 @@ from kg.paths import ARTICLE, BUILD
 def add_arguments(parser) -> None:
     """Options of `kg build`."""
     parser.add_argument("input", nargs="?", type=Path, default=ARTICLE, help="the article (UTF-8 text); default: the bundled one")
-    parser.add_argument("--out", type=Path, default=BUILD, help="output folder for store/ and dumps/ (default: build/)")
+    parser.add_argument("--out", type=Path, default=BUILD, help="output folder for store/ and dumps/ (default: ./build, in the current folder)")
     parser.add_argument("--base", default=DEFAULT_BASE, help=f"base IRI of the data (default: {DEFAULT_BASE})")
     parser.add_argument("--build-time", type=_timestamp, default=None,
                         help="ISO 8601 time recorded for the build (default: SOURCE_DATE_EPOCH, else the last commit's time)")
@@ -47,7 +47,8 @@ def summary(result) -> str:
 
 
 def run(args) -> int:
-    """Run the pipeline; exit 1 with the report when the graph does not conform, 2 on bad input."""
+    """Run the pipeline; exit 1 with the report when the graph does not conform, 2 on bad input, 3 when the
+    output cannot be written (kg.cli reports kg.staging.OutputError; the previous build stays as it was)."""
     from kg.pipeline import InputError, NonConforming, build
 
     try:

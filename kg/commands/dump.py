@@ -9,8 +9,7 @@ import pyoxigraph as ox
 
 from kg import paths
 from kg.cli import EXIT_OK, UsageError
-from kg.describe import describe
-from kg.dump import write_checksums, write_description, write_dumps
+from kg.publish import publish_dumps
 
 MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 
@@ -38,16 +37,13 @@ def _build_time(store: ox.Store, base: str) -> datetime:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read the store read-only and write every dump, the description and the checksums."""
+    """Read the store read-only and write every dump, the description and the checksums, swapped in whole."""
     if not (args.store / "CURRENT").is_file():
         raise UsageError(f"no store at {args.store}: run `kg build` first")
     store = ox.Store.read_only(str(args.store))
     base = _base(store)
     quads = list(store.quads_for_pattern(None, None, None))
-    written = write_dumps(quads, args.out, base=base)  # leaves the meta graph out
-    meta = describe(quads, written, base=base, build_time=_build_time(store, base))  # re-describes, keeping the rest
-    written += write_description(meta, args.out, base=base)
-    written.append(write_checksums(written, args.out))
+    written = publish_dumps(quads, base=base, build_time=_build_time(store, base), folder=args.out)
     for path in written:
         print(path, file=sys.stderr)
     return EXIT_OK
