@@ -35,7 +35,7 @@ def _split(cell: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def entries() -> tuple[Entry, ...]:
     """All gazetteer entries, in file order."""
-    with open(SOURCES / "gazetteer.csv", encoding="utf-8", newline="") as handle:
+    with (SOURCES / "gazetteer.csv").open(encoding="utf-8", newline="") as handle:
         return tuple(
             Entry(row["kind"], row["key"], row["name_zh"], row["name_en"], _split(row["aliases"]),
                   _split(row["abbreviations"]), row["parent"], row["acronym"])

@@ -63,7 +63,7 @@ class Text:
 @lru_cache(maxsize=1)
 def genre() -> dict:
     """The genre patterns of kg/sources/genre.toml."""
-    with open(SOURCES / "genre.toml", "rb") as handle:
+    with (SOURCES / "genre.toml").open("rb") as handle:
         return tomllib.load(handle)
 
 

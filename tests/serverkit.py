@@ -35,16 +35,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def kg_serve(*args, env=None):
+def kg_serve(*args, env=None, kg=KG, cwd=ROOT):
     """`kg serve --bind <free loopback port> ARGS` (gunicorn); yields (base URL, process); stopped (SIGTERM) after.
 
+    `kg` and `cwd` run another installation's command from another folder (tests/test_packaging.py).
     The server's output goes to a temporary file, never a pipe: nobody drains a pipe here, and a full one would
     block the server's access log and hang the test.
     """
     port = free_port()
-    command = KG + ["serve", "--bind", f"127.0.0.1:{port}", *map(str, args)]
+    command = kg + ["serve", "--bind", f"127.0.0.1:{port}", *map(str, args)]
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
 

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
 
-from kg.paths import ROOT
+from kg.paths import QUERIES
 from server.web import pages, pictures
 from server.web.i18n import TEXT
 
@@ -19,7 +19,6 @@ TRIPLES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?
 AREAS = f"""SELECT ?area ?n ?headline WHERE {{
   ?area a <{PKG}TaskArea> ; <{PKG}ordinal> ?n . OPTIONAL {{ ?area <{PKG}headline> ?headline }}
 }} ORDER BY ?n"""
-QUERIES = ROOT / "queries"
 _SUM = re.compile(r"([0-9a-f]{64})\s+\*?(\S+)")
 MEDIA = {"ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
          "trig": "application/trig", "nq": "application/n-quads"}
