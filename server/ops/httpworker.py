@@ -16,6 +16,7 @@ import selectors
 import socket
 import time
 from functools import partial
+from http import HTTPStatus
 from typing import NamedTuple
 
 from gunicorn.http.message import Request
@@ -42,9 +43,10 @@ def configured(limits: Limits) -> type:
     return type("BufferedWorker", (BufferedWorker,), {"limits": limits})
 
 
-def _answer(status: int, reason: str, text: str) -> bytes:
-    body = f"{reason}: {text}\n".encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
+def _answer(status: int, title: str, text: str) -> bytes:
+    """A complete plain-text answer, worded as the app's errors are (server/errors.py)."""
+    body = f"{title}: {text}\n".encode()
+    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nContent-Type: text/plain; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
     return head.encode() + body
 
@@ -203,9 +205,9 @@ class BufferedWorker(ThreadWorker):
                              f"the request did not arrive in time (its head within {self.limits.read_timeout:g} s, "
                              f"its body at {self.limits.min_rate:g} bytes/s or faster)")
 
-    def _refuse(self, conn, status: int, reason: str, text: str) -> None:
+    def _refuse(self, conn, status: int, title: str, text: str) -> None:
         self.log.info("%s %s from %s", status, text, conn.client)
-        self._send(conn, _answer(status, reason, text))
+        self._send(conn, _answer(status, title, text))
         self._linger(conn)
 
     def _send(self, conn, data: bytes) -> None:

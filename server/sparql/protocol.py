@@ -32,7 +32,7 @@ def _utf8_only(request: Request) -> None:
         raise UnsupportedMediaType(f"charset {charset} is not supported; send UTF-8")
 
 
-def _body(request: Request) -> bytes:
+def whole_body(request: Request) -> bytes:
     """The whole body; 413 past MAX_CONTENT_LENGTH without Content-Length too (Werkzeug returns it cut at the limit)."""
     data = request.get_data(cache=True)
     limit = request.max_content_length
@@ -43,7 +43,7 @@ def _body(request: Request) -> bytes:
 
 def _body_text(request: Request) -> str:
     try:
-        return _body(request).decode("utf-8")
+        return whole_body(request).decode("utf-8")
     except UnicodeDecodeError as error:
         raise BadRequest(f"the body is not valid UTF-8 ({error.reason} at byte {error.start})") from None
 
