@@ -15,8 +15,9 @@ Call `confine()` first thing in the child (query worker, SHACL validation), befo
   sockets without the socket() syscall). No outbound connection can be made, whatever the code running in the
   process is told to fetch; AF_UNIX stays open because workers talk to their parent over an inherited socketpair.
   Syscalls of another ABI (i386 via int 0x80, x32) fail with EPERM, so the filter cannot be walked around there.
-- memory_bytes: RLIMIT_AS (address space); an allocation past it fails (MemoryError in Python) instead of
-  growing the machine's memory use.
+- memory_bytes: RLIMIT_AS (address space; `limit_memory()` alone sets it later, e.g. after trusted imports); an
+  allocation past it fails instead of growing the machine's memory use: MemoryError in Python, but an abort
+  (SIGABRT) when Rust code such as pyoxigraph cannot allocate.
 
 On a kernel without seccomp filters (CONFIG_SECCOMP_FILTER off) or an architecture this module does not know,
 `available()` is False (`unavailable()` says why) and confine(network=False) raises SandboxUnavailable, before it
@@ -39,6 +40,7 @@ PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1
 SECCOMP_FILTER_FLAG_TSYNC = 1
 AF_UNIX = 1
+M_ARENA_MAX = -8  # mallopt parameter (malloc.h)
 WATCH_INTERVAL = 0.25  # seconds between two checks of the parent pid
 
 # BPF opcodes (linux/filter.h) and seccomp return actions (linux/seccomp.h).
@@ -156,12 +158,19 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=_watch, args=(parent_pid,), name="sandbox-watchdog", daemon=True).start()
 
 
+def limit_memory(memory_bytes: int) -> None:
+    """Cap the address space (RLIMIT_AS); glibc gets one malloc arena, so that the cap measures memory in use
+    rather than the 64 MiB that glibc reserves for each thread's arena."""
+    _libc().mallopt(M_ARENA_MAX, 1)
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+
 def confine(*, network: bool = False, parent_pid: int | None = None, memory_bytes: int | None = None) -> None:
     """Confine this process (see the module docstring); raises SandboxUnavailable when a part cannot be had."""
     if not network and (reason := unavailable()):
         raise SandboxUnavailable(reason)  # before anything changed, so the caller may still choose network=True
-    _die_with_parent(os.getppid() if parent_pid is None else parent_pid)
     if memory_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        limit_memory(memory_bytes)  # before the watchdog thread starts: it must not get an arena of its own
+    _die_with_parent(os.getppid() if parent_pid is None else parent_pid)
     if not network:
         _deny_network()
