@@ -183,5 +183,7 @@ def validate(
         allow_infos=True,
         abort_on_first=False,
     )
+    if isinstance(report, pyshacl.errors.ValidationFailure):
+        raise report  # pySHACL returns, rather than raises, the failure of a shape it cannot run
     results = _results(report, data_graph, shapes_graph)
     return Validation(conforms=not any(r.severity == "Violation" for r in results), report_graph=report, results=results)

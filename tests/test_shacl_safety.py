@@ -120,6 +120,13 @@ def test_shapes_with_sparql_that_does_not_parse_are_400_quoting_the_parser(clien
     assert response.status_code == 400 and "not valid SPARQL" in body and "sh:select" in body, body
 
 
+def test_shapes_that_pyshacl_cannot_run_are_400_with_its_reason(client):
+    response = post_shapes(client, constraint("SELECT $this WHERE { $this ?p ?o MINUS { $this a ?c } }"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "shapes: not usable" in body and "MINUS" in body, body[:500]
+    assert "Traceback" not in body and "Error:" not in body
+
+
 HARDENED = """
 import sys
 import rdflib

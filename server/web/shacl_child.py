@@ -4,7 +4,7 @@ The child confines itself first (server.engine.sandbox: no network sockets, an a
 parent), switches rdflib's graph loading and SERVICE off, and refuses, from rdflib's own parse tree (the parser
 that decodes \\u escapes exactly as the engine that would evaluate the query), every SPARQL text that names
 SERVICE, LOAD or FROM: the texts in the shapes up front, with a message naming the shape, and every text pySHACL
-composes from them (prefixes, $PATH, parameter values) at the moment rdflib parses it, before it is evaluated.
+composes from them (with prefixes, $PATH) at the moment rdflib parses it, before it is evaluated.
 It sends back one tuple: ("ok", conforms, the report in the chosen RDF format, results for the page), ("bad", message),
 ("refused", message) or ("memory", limit).
 """
