@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import threading
 
 from flask import Flask
 
@@ -24,24 +25,41 @@ class State:
         self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": allocator.library(config["ALLOCATOR"])}
         self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
         self.generation = 0  # bumped by each update: part of the dataset version, so ETags change
-        self._pool = None
+        self._pools = {}  # network (bool) → this process's Pool
+        self._lock = threading.Lock()  # two first requests must not start two pools
 
     @property
     def version(self) -> str:
         return f"{self.served.version}-{self.generation}"
 
-    def pool(self, app: Flask):
-        """This process's worker pool, started on first use (after gunicorn forks, never before)."""
-        from server.engine.executor import Pool
+    def pool(self, app: Flask, *, network: bool = False):
+        """This process's worker pool, started on first use (after gunicorn forks, never before).
 
-        if self._pool is None or self._pool.pid != os.getpid():
-            size = 1 if self.served.writable else app.config["EXECUTORS"]
-            self._pool = Pool(self.spec, size, start_timeout=app.config["WORKER_START_TIMEOUT"])
-        return self._pool
+        network=True: the pool (one worker, allowed to connect out) for queries whose SERVICE targets are all
+        allow-listed; every other query runs in workers without network. A writable store has one worker for all
+        (with network when there is an allow-list: a second process cannot open the store).
+        """
+        from server.engine.admission import Pool
+
+        config, writable = app.config, self.served.writable
+        network = network and not writable
+        with self._lock:
+            pool = self._pools.get(network)
+            if pool is None or pool.pid != os.getpid():
+                if network or writable:
+                    sizes = {"size": 1, "network": network or bool(config["SERVICE_ALLOWLIST"])}
+                else:
+                    sizes = {"size": config["EXECUTORS"], "reserve": config["RESERVE_EXECUTORS"],
+                             "spare": config["SPARE_EXECUTORS"]}
+                pool = self._pools[network] = Pool(
+                    self.spec, **sizes, queue=config["ADMISSION_QUEUE"], heavy_after=config["HEAVY_AFTER"],
+                    start_timeout=config["WORKER_START_TIMEOUT"])
+            return pool
 
     def close(self) -> None:
-        if self._pool is not None and self._pool.pid == os.getpid():
-            self._pool.close()
+        for pool in self._pools.values():
+            if pool.pid == os.getpid():
+                pool.close()
 
 
 def create_app(config: dict | None = None) -> Flask:

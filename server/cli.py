@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     """Options of `kg serve`."""
     parser.add_argument("--bind", default="127.0.0.1:8000", help="address:port to listen on (default 127.0.0.1:8000)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
+    parser.add_argument("--threads", type=int, default=16, help="threads per worker process (default 16)")
     parser.add_argument("--data", nargs="+", metavar="FILE", type=Path,
                         help="serve these RDF files instead of the built store (Turtle, TriG, N-Triples, N-Quads, "
                              "JSON-LD, RDF/XML; triple files go to the named graph <file:///their/path>)")

@@ -29,6 +29,18 @@ DEFAULTS = {
     "READ_MIN_RATE": 8192,
     # Query worker processes per server process (each holds the store; a timed-out one is killed).
     "EXECUTORS": 2,
+    # Admission (server/engine/admission.py). A query running longer than HEAVY_AFTER seconds is heavy: its
+    # worker's CPU priority is lowered (nice 10), so it yields the CPU to light queries and to workers loading.
+    "HEAVY_AFTER": 1.0,
+    # Workers per server process kept for new work while every general one is busy, so a light query still
+    # answers during heavy ones; a query on one is stopped after HEAVY_AFTER (503 + Retry-After), so it is soon free.
+    "RESERVE_EXECUTORS": 1,
+    # Loaded workers per server process kept to take a killed worker's place at once (a fresh one loads the store
+    # first: 0.03 s for a small store, seconds for 10^5 triples on a busy machine). Each worker holds the store.
+    "SPARE_EXECUTORS": 1,
+    # Requests per server process that may wait for a busy worker (the wait counts against their time limit);
+    # one more is a 503 + Retry-After at once. kg serve's --threads must exceed the workers plus this.
+    "ADMISSION_QUEUE": 2,
     # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
     "IN_MEMORY": True,
     # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small

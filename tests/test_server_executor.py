@@ -1,17 +1,19 @@
-"""The worker pool never waits forever: every wait has a deadline, after which the worker is replaced."""
+"""The worker pool: every wait has a deadline (then the worker is replaced), and heavy queries cannot starve light ones."""
 
 import os
 import select
 import signal
+import socket
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
-from serverkit import make_app
+from serverkit import CROSS_PRODUCT, make_app
 
-from server.engine import executor, worker
-from server.errors import Overloaded, WorkerStalled
+from server.engine import admission, executor, worker
+from server.errors import Overloaded, QueryTimeout, WorkerStalled
 
 # A stand-in worker that speaks the wire protocol and then misbehaves as `mode` says.
 FAKE = textwrap.dedent("""
@@ -23,6 +25,11 @@ FAKE = textwrap.dedent("""
     if mode == "never-ready":
         time.sleep(600)
     worker.send(sock, 0, worker.READY, {"triples": 1})
+    while mode == "by-text":  # light queries answer at once; a query with HEAVY in it never ends
+        seq, request = worker.read_request(sock)
+        if "HEAVY" in request[1]:
+            time.sleep(600)
+        worker.send(sock, seq, worker.OK, {"kind": "boolean", "format": "JSON"}, b'{"boolean":true}')
     seq, request = worker.read_request(sock)
     if mode == "half-answer":  # the header promises 100 bytes; 10 come, then nothing
         sock.sendall(worker.HEADER.pack(seq, worker.OK, 2, 100) + b"{}" + b"x" * 10)
@@ -34,6 +41,7 @@ FAKE = textwrap.dedent("""
 """)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ASK = ("query", "ASK {}", None, None, "JSON", None, 1)
+HEAVY = ("query", "ASK { HEAVY }", None, None, "JSON", None, 1)
 
 
 def alive(pid: int) -> bool:
@@ -47,14 +55,14 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture()
 def fake_pool(tmp_path, monkeypatch):
-    """A pool of one fake worker in the given mode; closed afterwards."""
+    """A pool of fake workers (one general unless `size` says) in the given mode; closed afterwards."""
     script = tmp_path / "fake_worker.py"
     script.write_text(FAKE)
     pools = []
 
-    def make(mode: str, **options) -> executor.Pool:
-        monkeypatch.setattr(executor, "command", lambda spec, fd: [sys.executable, str(script), str(fd), mode, ROOT])
-        pools.append(executor.Pool({}, 1, **options))
+    def make(mode: str, size: int = 1, **options) -> admission.Pool:
+        monkeypatch.setattr(executor, "command", lambda spec, fd, *network: [sys.executable, str(script), str(fd), mode, ROOT])
+        pools.append(admission.Pool({}, size, **options))
         return pools[-1]
 
     yield make
@@ -117,7 +125,7 @@ def test_a_worker_past_its_start_timeout_is_replaced(fake_pool):
 def test_a_worker_that_started_long_ago_is_used_not_replaced(fake_pool):
     pool = fake_pool("answer", start_timeout=0.2)
     [pid] = pool.pids()
-    [executor_] = pool.idle
+    [executor_] = pool.idle[admission.GENERAL]
     assert select.select([executor_.sock], [], [], 60)[0]  # its READY waits in the socket...
     time.sleep(0.3)  # ...and is first read after the start timeout has passed
     assert pool.run(ASK, 2.0).chunks == [b'{"boolean":true}']
@@ -135,3 +143,159 @@ def test_big_answers_arrive_whole_in_the_chunks_they_came_in():
         assert body.count(b"\n") == 3001
     finally:
         app.extensions["kg"].close()
+
+
+def in_background(pool: admission.Pool, request: tuple, timeout: float) -> dict:
+    """Run `request` in a thread; the dict gets "error" (or "answer") and "seconds" end to end."""
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        try:
+            outcome["answer"] = pool.run(request, timeout)
+        except Exception as error:  # noqa: BLE001 - the test inspects whatever it was
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    outcome["thread"] = threading.Thread(target=run)
+    outcome["thread"].start()
+    return outcome
+
+
+@pytest.mark.reliability
+def test_time_spent_waiting_for_a_worker_counts_against_the_query_limit():
+    app = make_app(EXECUTORS=1, RESERVE_EXECUTORS=0, CACHE=False)
+    try:
+        assert app.test_client().get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+        first = in_background_request(app.test_client(), CROSS_PRODUCT, timeout="1.5")
+        time.sleep(0.3)  # the first cross product has the only worker
+        started = time.monotonic()
+        second = app.test_client().get("/sparql", query_string={"query": CROSS_PRODUCT, "timeout": "2"})
+        elapsed = time.monotonic() - started
+        assert second.status_code == 503 and second.headers["Retry-After"]
+        assert elapsed < 2 + 0.5, f"{elapsed:.1f} s: the wait for a worker came on top of the query's own limit"
+        first["thread"].join(10)
+        assert first["response"].status_code == 503
+    finally:
+        app.extensions["kg"].close()
+
+
+def test_with_every_worker_busy_and_no_room_to_wait_a_request_is_a_503_at_once(fake_pool):
+    pool = fake_pool("by-text", queue=0)
+    first = in_background(pool, HEAVY, 2.0)
+    time.sleep(0.2)
+    started = time.monotonic()
+    with pytest.raises(Overloaded) as refused:
+        pool.run(ASK, 5.0)
+    assert time.monotonic() - started < 0.2
+    assert 1 <= int(refused.value.headers["Retry-After"]) <= 2  # when the busy worker's query must end
+    first["thread"].join(10)
+
+
+def test_the_reserve_answers_a_light_query_while_the_general_worker_is_busy(fake_pool):
+    pool = fake_pool("by-text", reserve=1)
+    first = in_background(pool, HEAVY, 3.0)
+    time.sleep(0.2)
+    started = time.monotonic()
+    assert pool.run(ASK, 3.0).chunks == [b'{"boolean":true}']
+    assert time.monotonic() - started < 0.5
+    first["thread"].join(10)
+
+
+def test_a_heavy_query_on_the_reserve_is_stopped_after_heavy_after_and_the_reserve_replaced(fake_pool):
+    pool = fake_pool("by-text", reserve=1, heavy_after=0.5)
+    first = in_background(pool, HEAVY, 4.0)
+    time.sleep(0.2)
+    [reserve] = pool.pids(admission.RESERVE)
+    started = time.monotonic()
+    with pytest.raises(Overloaded, match="stopped after 0.5 s") as stopped:
+        pool.run(HEAVY, 4.0)
+    assert 0.5 <= time.monotonic() - started < 1.0
+    assert int(stopped.value.headers["Retry-After"]) >= 1
+    assert not alive(reserve)
+    assert len(pool.pids(admission.RESERVE)) == 1 and pool.pids(admission.RESERVE) != [reserve]
+    assert pool.run(ASK, 3.0).chunks == [b'{"boolean":true}']  # the new reserve answers while the general is busy
+    first["thread"].join(10)
+
+
+def test_a_light_query_waiting_gets_the_reserve_before_heavy_queries_that_waited_longer(fake_pool):
+    pool = fake_pool("by-text", reserve=1, heavy_after=0.6, queue=2)
+    general = in_background(pool, HEAVY, 5.0)
+    time.sleep(0.2)
+    on_reserve = in_background(pool, HEAVY, 5.0)
+    time.sleep(0.1)
+    queued = in_background(pool, HEAVY, 5.0)
+    time.sleep(0.1)
+    started = time.monotonic()
+    assert pool.run(ASK, 5.0).chunks == [b'{"boolean":true}']  # the newest waiter: the reserve's next turn
+    assert time.monotonic() - started < 0.6
+    for outcome in (general, on_reserve, queued):
+        outcome["thread"].join(10)
+    assert isinstance(on_reserve["error"], Overloaded) and on_reserve["seconds"] < 1.0
+
+
+def test_a_spare_takes_a_killed_workers_place_at_once(fake_pool):
+    pool = fake_pool("by-text", spare=1)
+    assert pool.run(ASK, 30.0).chunks  # the general worker has started
+    [spare] = pool.pids(admission.SPARE)
+    with pytest.raises(QueryTimeout):
+        pool.run(HEAVY, 0.5)
+    assert pool.pids() == [spare]  # the loaded spare is now the general worker
+    assert len(pool.pids(admission.SPARE)) == 1 and pool.pids(admission.SPARE) != [spare]
+
+
+def test_a_query_past_heavy_after_runs_at_a_lower_cpu_priority(fake_pool):
+    pool = fake_pool("by-text", heavy_after=0.3)
+    [pid] = pool.pids()
+    first = in_background(pool, HEAVY, 2.0)
+    time.sleep(0.8)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == executor.HEAVY_NICENESS
+    first["thread"].join(10)
+
+
+def test_closing_the_pool_stops_busy_workers_too(fake_pool):
+    pool = fake_pool("by-text")
+    [pid] = pool.pids()
+    first = in_background(pool, HEAVY, 30.0)
+    time.sleep(0.3)
+    pool.close()
+    assert not alive(pid)
+    first["thread"].join(10)
+    assert "error" in first
+    assert pool.pids() == [] and not pool.busy  # and nothing started in its place
+
+
+def network_flags(pids) -> set[str]:
+    """The network argument on the command line of each query worker in `pids` ("1" = may connect out)."""
+    return {open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[-2].decode() for pid in pids}
+
+
+def test_only_queries_naming_allow_listed_endpoints_run_in_the_worker_with_network():
+    canary = socket.socket()
+    canary.bind(("127.0.0.1", 0))
+    canary.listen(4)
+    canary.settimeout(10)
+    endpoint = f"http://127.0.0.1:{canary.getsockname()[1]}/sparql"
+    app = make_app(EXECUTORS=1, SERVICE_ALLOWLIST=[endpoint])
+    state = app.extensions["kg"]
+    try:
+        client = app.test_client()
+        assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        assert network_flags(state.pool(app).pids() + state.pool(app).pids(admission.RESERVE)) == {"0"}
+        federated = in_background_request(client, f"ASK {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}")
+        connection, _ = canary.accept()  # the query reached the allow-listed endpoint: its worker may connect out
+        connection.close()
+        federated["thread"].join(30)
+        assert network_flags(state.pool(app, network=True).pids()) == {"1"}
+    finally:
+        state.close()
+        canary.close()
+
+
+def in_background_request(client, query: str, **params) -> dict:
+    """GET /sparql?query=… in a thread; the dict gets "response"."""
+    outcome = {}
+    outcome["thread"] = threading.Thread(
+        target=lambda: outcome.update(response=client.get("/sparql", query_string={"query": query, **params})))
+    outcome["thread"].start()
+    return outcome

@@ -1,8 +1,8 @@
-"""A small pool of query worker processes per server process, with a real, CPU-freeing timeout.
+"""One query worker process and the parent's end of its socket, with a real, CPU-freeing timeout.
 
-Every wait here has a deadline: for an idle worker, for a worker to start, for the first byte of an
-answer (the query's time limit) and for the rest of it (the limit + MARGIN). A worker that misses one
-is killed (SIGKILL works on stopped processes too) and replaced, and the request gets a named error.
+Every wait here has a deadline: for a worker to start, for the first byte of an answer (the query's time
+limit) and for the rest of it (the limit + MARGIN). A worker that misses one is killed (SIGKILL works on
+stopped processes too); server/engine/admission.py replaces it, and the request gets a named error.
 """
 
 import json
@@ -16,12 +16,14 @@ import time
 from dataclasses import dataclass, field
 
 from server.engine import allocator, worker
-from server.errors import BadRequest, Overloaded, QuerySyntaxError, QueryTimeout, ServiceError, WorkerStalled
+from server.errors import QuerySyntaxError, ServiceError
 
 log = logging.getLogger("server.executor")
 _WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MARGIN = 5.0  # seconds an answer that has started may take to arrive in full (local socket: milliseconds)
 BUFFER = 1 << 16  # first read: header, meta and a small body in one system call (below malloc's mmap threshold)
+KILL_WAIT = 0.5  # seconds a request waits for a killed worker to be gone (then a thread reaps it)
+HEAVY_NICENESS = 10  # a query past HEAVY_AFTER runs at this niceness (CFS weight 110 against 1024 at 0)
 
 
 class EvaluationError(ServiceError):
@@ -46,19 +48,22 @@ class Answer:
     chunks: list[bytes] = field(default_factory=list)
 
 
-def command(spec: dict, fd: int) -> list[str]:
-    """The worker's command line: a fresh interpreter (never a fork of this threaded process)."""
+def command(spec: dict, fd: int, network: bool) -> list[str]:
+    """The worker's command line: a fresh interpreter (never a fork of this threaded process).
+
+    It names this process, so the worker dies with it, and whether the worker may open network sockets.
+    """
     # -P: the script's folder (server/engine/) stays off sys.path, so its module names shadow nothing.
-    return [sys.executable, "-P", _WORKER, str(fd), spec["path"],
-            str(int(spec["in_memory"])), str(int(spec["writable"]))]
+    return [sys.executable, "-P", _WORKER, str(fd), spec["path"], str(int(spec["in_memory"])),
+            str(int(spec["writable"])), str(os.getpid()), str(int(network))]
 
 
 class Executor:
     """One worker process and the parent's end of its socket."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, *, network: bool = False):
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(command(spec, theirs.fileno()), pass_fds=(theirs.fileno(),),
+        self.process = subprocess.Popen(command(spec, theirs.fileno(), network), pass_fds=(theirs.fileno(),),
                                         stdin=subprocess.DEVNULL, env=allocator.environment(spec.get("preload")))
         theirs.close()
         self.sock = ours
@@ -118,13 +123,32 @@ class Executor:
         self.triples = meta["triples"]
         return True
 
-    def run(self, request: tuple, timeout: float) -> Answer:
-        """Send one request, collect the answer; TimeoutError, Stalled or WorkerCrashed as in `_frame`."""
+    def loaded(self) -> bool:
+        """Whether the worker has opened its store (never waits; False for one that crashed while starting)."""
+        try:
+            return self.ready(time.monotonic())
+        except WorkerCrashed:
+            return False
+
+    def run(self, request: tuple, timeout: float, *, heavy_after: float | None = None) -> Answer:
+        """Send one request, collect the answer; TimeoutError, Stalled or WorkerCrashed as in `_frame`.
+
+        Past `heavy_after` s the worker's CPU priority is lowered until the answer is in: a long query yields
+        the CPU to short ones, to workers loading the store and to the server process itself.
+        """
         self.seq += 1
         started = time.monotonic()
+        deadline = started + timeout
         self.sock.settimeout(timeout)
         self.sock.sendall(worker.pack_request(self.seq, request))
-        seq, kind, meta, chunks = self._frame(started + timeout, started + timeout + MARGIN)
+        try:
+            seq, kind, meta, chunks = self._frame(min(deadline, started + (heavy_after or timeout)), deadline + MARGIN)
+        except TimeoutError:
+            if heavy_after is None or time.monotonic() >= deadline:
+                raise
+            self._nice(HEAVY_NICENESS)
+            seq, kind, meta, chunks = self._frame(deadline, deadline + MARGIN)
+            self._nice(0)
         if seq != self.seq:
             raise WorkerCrashed(f"query worker {self.process.pid} answered request {seq}, not {self.seq}")
         if kind == worker.SYNTAX:
@@ -133,101 +157,25 @@ class Executor:
             raise EvaluationError(b"".join(chunks).decode())
         return Answer(meta, chunks)
 
+    def _nice(self, niceness: int) -> None:
+        """Set the worker's niceness; going back to 0 needs privilege (root, RLIMIT_NICE): it stays lower otherwise."""
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, niceness)
+        except (PermissionError, ProcessLookupError):
+            pass
+
     def kill(self) -> None:
         """SIGKILL: the only way to stop a query running inside pyoxigraph (or a stopped worker)."""
         self.process.kill()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            log.error("query worker %s did not exit after SIGKILL", self.process.pid)
         self.sock.close()
-
-
-class Pool:
-    """Up to `size` workers for this server process; a worker that misses a deadline is killed and replaced."""
-
-    def __init__(self, spec: dict, size: int, *, start_timeout: float = 120.0):
-        self.spec, self.size, self.start_timeout = spec, size, start_timeout
-        self.pid = os.getpid()
-        self.idle: list[Executor] = [Executor(spec) for _ in range(size)]  # all load the store in parallel
-        self.timeouts = 0
-        self.cond = threading.Condition()
-
-    def _acquire(self, deadline: float) -> Executor:
-        with self.cond:
-            while not self.idle:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise Overloaded("all query workers are busy; retry shortly", headers={"Retry-After": "5"})
-                self.cond.wait(left)
-            return self.idle.pop()
-
-    def _release(self, executor: Executor) -> None:
-        with self.cond:
-            self.idle.append(executor)
-            self.cond.notify()
-
-    def _replace(self, executor: Executor) -> None:
-        """Kill `executor` and start a fresh worker in its place (it loads while other requests go on)."""
-        executor.kill()
-        fresh = Executor(self.spec)  # outside the lock: starting a process takes milliseconds
-        self._release(fresh)
-
-    def _ready(self, executor: Executor, deadline: float) -> None:
-        """Wait for a starting worker until the request's deadline; one past its start time is replaced."""
-        if executor.ready(min(deadline, executor.started + self.start_timeout)):
-            return
-        if time.monotonic() >= executor.started + self.start_timeout:
-            log.error("query worker %s did not start in %.0f s; replaced", executor.process.pid, self.start_timeout)
-            self._replace(executor)
-        else:
-            self._release(executor)  # still loading the store: another request may find it ready
-        raise Overloaded("the query workers are still starting; retry shortly", headers={"Retry-After": "5"})
-
-    def run(self, request: tuple, timeout: float) -> Answer:
-        """Run `request` in a worker; QueryTimeout (503) after `timeout` s, the worker killed at once."""
-        executor = self._acquire(time.monotonic() + timeout)
         try:
-            self._ready(executor, time.monotonic() + timeout)
-        except WorkerCrashed:
-            self._replace(executor)
-            raise
-        started = time.monotonic()
+            self.process.wait(KILL_WAIT)
+        except subprocess.TimeoutExpired:
+            # A worker holding a big store (and niced) may take seconds to free it: the request does not wait.
+            threading.Thread(target=self._reap, name="query-worker-reaper", daemon=True).start()
+
+    def _reap(self) -> None:
         try:
-            answer = executor.run(request, timeout)
-        except TimeoutError:
-            self.timeouts += 1
-            log.warning("query timeout after %.1f s; worker %s killed", time.monotonic() - started, executor.process.pid)
-            self._replace(executor)
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was stopped",
-                               headers={"Retry-After": "30"}) from None
-        except Stalled as error:
-            log.error("%s; killed", error)
-            self._replace(executor)
-            raise WorkerStalled("the query worker stopped answering and was replaced; retry",
-                                headers={"Retry-After": "5"}) from None
-        except (QuerySyntaxError, EvaluationError, BadRequest):
-            self._release(executor)  # a complete, well-formed answer: the worker is in step
-            raise
-        except BaseException:
-            self._replace(executor)  # state unknown (hung up, out of step, interrupted): never reuse it
-            raise
-        self._release(executor)
-        return answer
-
-    def pids(self) -> list[int]:
-        """Process ids of the idle workers (for tests and /healthz)."""
-        with self.cond:
-            return [e.process.pid for e in self.idle]
-
-    def triples(self) -> int | None:
-        """Triple count reported by any started worker."""
-        with self.cond:
-            return next((e.triples for e in self.idle if e.triples is not None), None)
-
-    def close(self) -> None:
-        """Stop every idle worker (busy ones exit when their socket closes)."""
-        with self.cond:
-            idle, self.idle = self.idle, []
-        for executor in idle:
-            executor.kill()
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            log.error("query worker %s did not exit in 60 s after SIGKILL", self.process.pid)

@@ -18,6 +18,8 @@ import sys
 
 import pyoxigraph as ox
 
+from server.engine import sandbox
+
 # The wire, both ends (server.executor reads with deadlines; the worker may block: it has nothing else to do).
 # A frame is a fixed header, then `meta_len` bytes of JSON, then `body_len` bytes of body. No pickle on
 # the way back: the body is pyoxigraph's output as is, so the parent can hand it to the client unchanged.
@@ -167,8 +169,10 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     return {"kind": kind, "format": fmt, "truncated": len(triples) > cap, "rows": min(len(triples), cap)}, body
 
 
-def main(sock: socket.socket, path: str, in_memory: bool, writable: bool) -> None:
-    """Process entry point: open the store, then answer requests until the parent hangs up."""
+def main(sock: socket.socket, path: str, in_memory: bool, writable: bool, *, parent_pid: int, network: bool) -> None:
+    """Process entry point: confine this process, open the store, then answer requests until the parent hangs up."""
+    # First, before any query text is read: die with the server process; no network unless allow-listed SERVICE.
+    sandbox.confine(network=network, parent_pid=parent_pid)
     store = open_store(path, in_memory=in_memory, writable=writable)
     send(sock, 0, READY, {"triples": len(store)})
     while True:
@@ -189,5 +193,6 @@ def main(sock: socket.socket, path: str, in_memory: bool, writable: bool) -> Non
 
 
 if __name__ == "__main__":
-    fd, store_path, memory, write = sys.argv[1:5]
-    main(socket.socket(fileno=int(fd)), store_path, memory == "1", write == "1")
+    # The command line written by server/engine/executor.py's command().
+    fd, store_path, memory, write, parent, net = sys.argv[1:7]
+    main(socket.socket(fileno=int(fd)), store_path, memory == "1", write == "1", parent_pid=int(parent), network=net == "1")

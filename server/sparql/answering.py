@@ -70,8 +70,10 @@ def query(app, request: Request, op: protocol.Operation) -> Response:
         union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
         request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
                          results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, endpoint_url)
+        # Allow-listed SERVICE targets (the others were refused above) run in the worker that may connect out.
+        network = bool(config["SERVICE_ALLOWLIST"]) and bool(guard.outbound_targets(op.text))
         try:
-            answer = state.pool(app).run(request_tuple, timeout)
+            answer = state.pool(app, network=network).run(request_tuple, timeout)
         except QueryTimeout:
             metrics.TIMEOUTS.inc()
             raise
