@@ -15,6 +15,8 @@ Call `confine()` first thing in the child (query worker, SHACL validation), befo
   sockets without the socket() syscall). No outbound connection can be made, whatever the code running in the
   process is told to fetch; AF_UNIX stays open because workers talk to their parent over an inherited socketpair.
   Syscalls of another ABI (i386 via int 0x80, x32) fail with EPERM, so the filter cannot be walked around there.
+  Network sockets the process already holds are not touched: start the child without them (multiprocessing's
+  spawn and subprocess's close_fds pass only the descriptors named).
 - memory_bytes: RLIMIT_AS (address space; `limit_memory()` alone sets it later, e.g. after trusted imports); an
   allocation past it fails instead of growing the machine's memory use: MemoryError in Python, but an abort
   (SIGABRT) when Rust code such as pyoxigraph cannot allocate.

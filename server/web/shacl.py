@@ -32,13 +32,12 @@ REPORTS = tuple(f for f in RDF if f.ox_name in ("TURTLE", "JSON_LD", "N_TRIPLES"
 OFFERS = (HTML,) + REPORTS
 LIMIT = 256 * 1024  # bytes of Turtle per field (SHACL_MAX_BYTES overrides)
 TIMEOUT = 30.0  # seconds per validation (SHACL_TIMEOUT overrides)
-MEMORY = 512 << 20  # address space of the validating child (SHACL_MEMORY_BYTES overrides); 240 KB of nested
-#                     Turtle lists, the worst input measured, peaks near 400 MiB
+MEMORY = 512 << 20  # address space of the validating child (SHACL_MEMORY_BYTES overrides); the worst input
+#                     measured, 240 KB of nested Turtle lists, validates under 512 MiB and not under 384 MiB
 CONCURRENCY = 1  # validations at a time per server process (SHACL_CONCURRENCY overrides)
 RETRY_AFTER = 5  # seconds, the Retry-After of a 503 when every validation slot is taken
 PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "pkg": pages.VOCAB, "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
 _CONTEXT = multiprocessing.get_context("spawn")
-_SLOTS: dict[int, threading.BoundedSemaphore] = {}  # per app (config differs between apps in one test process)
 _SLOTS_LOCK = threading.Lock()
 
 
@@ -70,11 +69,11 @@ def _inputs() -> tuple[bytes | None, bytes | None]:
 
 
 def _slots() -> threading.BoundedSemaphore:
+    """This app's validation slots (one set per server process: gunicorn workers do not share them)."""
     with _SLOTS_LOCK:
-        key = id(current_app._get_current_object())
-        if key not in _SLOTS:
-            _SLOTS[key] = threading.BoundedSemaphore(_config("SHACL_CONCURRENCY", CONCURRENCY))
-        return _SLOTS[key]
+        if "shacl_slots" not in current_app.extensions:
+            current_app.extensions["shacl_slots"] = threading.BoundedSemaphore(_config("SHACL_CONCURRENCY", CONCURRENCY))
+        return current_app.extensions["shacl_slots"]
 
 
 def run_validation(data: bytes, shapes: bytes | None, report_format: str | None = None):
