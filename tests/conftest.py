@@ -70,3 +70,13 @@ def app(request):
 def client(app):
     """A test client of `app`."""
     return app.test_client()
+
+
+@pytest.fixture()
+def canary():
+    """A loopback listener that records every connection (tests/canary.py): point IRIs at canary.url, then
+    assert canary.received() == []."""
+    from canary import Canary
+
+    with Canary() as listening:
+        yield listening
