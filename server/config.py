@@ -34,6 +34,7 @@ DEFAULTS = {
     "HEAVY_AFTER": 1.0,
     # Workers per server process kept for new work while every general one is busy, so a light query still
     # answers during heavy ones; a query on one is stopped after HEAVY_AFTER (503 + Retry-After), so it is soon free.
+    # They read the store on disk (no copy in memory), so they start again quickly after such a stop.
     "RESERVE_EXECUTORS": 1,
     # Loaded workers per server process kept to take a killed worker's place at once (a fresh one loads the store
     # first: 0.03 s for a small store, seconds for 10^5 triples on a busy machine). Each worker holds the store.

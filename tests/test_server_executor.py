@@ -299,3 +299,15 @@ def in_background_request(client, query: str, **params) -> dict:
         target=lambda: outcome.update(response=client.get("/sparql", query_string={"query": query, **params})))
     outcome["thread"].start()
     return outcome
+
+
+def test_the_reserve_worker_reads_the_store_on_disk_and_the_general_ones_in_memory():
+    app = make_app(EXECUTORS=1, IN_MEMORY=True)
+    state = app.extensions["kg"]
+    try:
+        pool = state.pool(app)
+        [general], [reserve] = pool.pids(), pool.pids(admission.RESERVE)
+        in_memory = {pid: open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[5] for pid in (general, reserve)}
+        assert in_memory == {general: b"1", reserve: b"0"}
+    finally:
+        state.close()
