@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from canary import Canary
 from serverkit import CROSS_PRODUCT, ROOT
 
 from server.engine import sandbox
@@ -35,23 +34,16 @@ def child(code: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
                           **kwargs)
 
 
-def test_a_confined_child_cannot_connect_to_a_loopback_listener():
-    with Canary() as canary:
-        out = child(CONNECT.format(network=False, port=canary.port))
-        time.sleep(0.2)
+def test_a_confined_child_cannot_connect_to_a_loopback_listener(canary):
+    out = child(CONNECT.format(network=False, port=canary.port))
     assert out.stdout.split() == ["refused", str(errno.EACCES)], out.stderr
-    assert canary.hits == []
+    assert canary.received() == []
 
 
-def test_a_child_confined_with_network_can_connect():
-    with Canary() as canary:
-        out = child(CONNECT.format(network=True, port=canary.port))
-        for _ in range(20):  # the canary thread records the hit a moment after the client closes
-            if canary.hits:
-                break
-            time.sleep(0.05)
+def test_a_child_confined_with_network_can_connect(canary):
+    out = child(CONNECT.format(network=True, port=canary.port))
     assert out.stdout.split() == ["connected"], out.stderr
-    assert len(canary.hits) == 1
+    assert len(canary.received()) == 1
 
 
 def test_every_address_family_but_unix_is_refused_and_io_uring_too():
@@ -105,7 +97,7 @@ except MemoryError:
     assert out.stdout.split() == ["MemoryError"], out.stderr
 
 
-def test_pyoxigraph_service_cannot_reach_the_canary_from_a_confined_process():
+def test_pyoxigraph_service_cannot_reach_the_canary_from_a_confined_process(canary):
     code = """
 import sys
 import pyoxigraph
@@ -118,17 +110,12 @@ try:
 except Exception as error:  # the child reports which error it met
     print(type(error).__name__)
 """
-    with Canary() as canary:
-        confined = child(code % canary.url, "confined")
-        time.sleep(0.2)
-        assert canary.hits == []
-        free = child(code % canary.url, "free")  # the same query unconfined does connect: the test can fail
-        for _ in range(20):
-            if canary.hits:
-                break
-            time.sleep(0.05)
+    confined = child(code % canary.url, "confined")
     assert confined.stdout.split() == ["PermissionError"], confined.stderr
-    assert len(canary.hits) == 1 and b" /x HTTP/1.1" in canary.hits[0].split(b"\r\n")[0], free.stdout
+    assert canary.received() == []
+    free = child(code % canary.url, "free")  # the same query unconfined does connect: the test can fail
+    hits = canary.received()
+    assert len(hits) == 1 and b" /x HTTP/1.1" in hits[0].split(b"\r\n")[0], free.stdout
 
 
 # The middle process spawns the child from a thread (as a gunicorn request thread would), prints the child's pid,
