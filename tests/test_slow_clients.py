@@ -123,6 +123,33 @@ def test_slow_heads_and_slow_bodies_do_not_delay_other_clients(served):
         assert READ_TIMEOUT - 0.5 < elapsed < READ_TIMEOUT + 2.5, elapsed
 
 
+def test_clients_that_stop_reading_big_answers_free_their_threads_after_the_send_timeout():
+    # About 6 MB of JSON each: more than the kernel's buffers, so a thread's blocking send waits on the client.
+    query = urllib.parse.quote("SELECT * { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l } LIMIT 8000")
+    request = f"GET /sparql?query={query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode()
+    with gunicorn(SAMPLE, workers=1) as (url, _):  # one process: one result cache, so every request below hits it
+        port = int(url.rsplit(":", 1)[1])
+        assert status(exchange(port, request)) == 200
+        stalled = []
+        try:
+            for _ in range(24):  # more than the worker's 16 threads; each takes the cached answer and never reads
+                sock = socket.socket()
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                sock.connect(("127.0.0.1", port))
+                sock.sendall(request)
+                stalled.append(sock)
+            time.sleep(1)  # every thread is now stuck in a send
+            start, code = time.monotonic(), 0
+            while time.monotonic() - start < 20 and code != 200:
+                code, _ = timed_ask(port)
+            # The threads give up READ_TIMEOUT after their client's last read; the 8 queued ones block 8 threads again.
+            assert code == 200 and time.monotonic() - start < READ_TIMEOUT + 5
+            assert [timed_ask(port)[1] < 1.0 for _ in range(3)] == [True] * 3
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
 def chunked(body: bytes, size: int) -> bytes:
     pieces = [body[i:i + size] for i in range(0, len(body), size)]
     return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"

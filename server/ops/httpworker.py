@@ -7,13 +7,15 @@ without blocking into a buffer (server.ops.framing says when it is complete), un
 head within READ_TIMEOUT of its first byte, the body at READ_MIN_RATE bytes/s on average after that
 grace. Too slow: 408; a body over MAX_CONTENT_LENGTH (declared, or chunked as it arrives): 413 at
 once. Only then does a thread get the connection, with gunicorn's own parser reading the buffered
-request (never the socket), so threads never wait for a client to send.
+request (never the socket), so threads never wait for a client to send; and a client that takes no bytes
+of its answer for READ_TIMEOUT seconds loses it (a send timeout), so none waits long for a client to read.
 """
 
 import errno
 import os
 import selectors
 import socket
+import struct
 import time
 from functools import partial
 from http import HTTPStatus
@@ -80,8 +82,13 @@ class _Parser(RequestParser):
 class _Conn(TConn):
     """A connection with its receive buffer, the time its request began, and its current deadline."""
 
-    def __init__(self, cfg, sock, client, server, framer: framing.Framer):
+    def __init__(self, cfg, sock, client, server, framer: framing.Framer, send_timeout: float):
         super().__init__(cfg, sock, client, server)
+        # A thread's blocking send gives up when the client takes no bytes for `send_timeout` (see handle_request).
+        # The kernel's timer restarts with each send() call and sendall() makes two after the last progress (the one
+        # that returns the part it sent, then one that fails), so each gets half.
+        half = send_timeout / 2
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", int(half), int(half % 1 * 1e6)))
         self.parser = _Parser(cfg, client)
         self.data_ready = True  # gthread's handle() must not wait on the socket: the request is in the parser
         self.framer, self.deadline, self.began, self.head_at = framer, 0.0, None, None
@@ -116,7 +123,7 @@ class BufferedWorker(ThreadWorker):
         cfg = self.cfg  # gunicorn's own limits on the request line and the header section
         framer = framing.Framer(max_body=self.limits.max_body, max_line=cfg.limit_request_line or 8190,
                                 max_head=cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4)
-        conn = _Conn(self.cfg, sock, client, listener.getsockname(), framer)
+        conn = _Conn(self.cfg, sock, client, listener.getsockname(), framer, max(1.0, self.limits.read_timeout))
         conn.deadline = time.monotonic() + self.limits.read_timeout  # to send a first byte
         self._watch(conn, self._on_readable)
 
@@ -167,6 +174,16 @@ class BufferedWorker(ThreadWorker):
         if conn.head_at is None:
             return conn.began + self.limits.read_timeout
         return conn.head_at + self.limits.read_timeout + conn.framer.body_received / self.limits.min_rate
+
+    # -- in a thread: the answer is written blocking, under the socket's send timeout
+
+    def handle_request(self, req, conn):
+        try:
+            return super().handle_request(req, conn)
+        except BlockingIOError:  # SO_SNDTIMEO ran out: the client stopped reading its answer, so it loses it
+            self.log.info("a client stopped reading its answer for %g s: connection closed (%s)",
+                          self.limits.read_timeout, conn.client)
+            return False
 
     # -- connections back from a thread
 
