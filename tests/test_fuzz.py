@@ -100,6 +100,7 @@ def outbound(url: str, rnd: random.Random) -> str:
         f"GRAPH <{iri}> {{ ?s ?p ?o }}", f"LOAD <{iri}>", f"SERVICE#>\n<{iri}> {{}}", f"SERVICE ?svc {{}} VALUES ?svc {{ <{iri}> }}",
         escape_letters(f"SERVICE <{iri}> {{}}", rnd), f"S\\u0045RVICE <{iri}> {{}}", f"\\u0053ERVICE <{iri}> {{}}",
         f"SERVICE <{iri.replace('/', '%2F', 3)}> {{}}", f"SERVICE\t<{iri}>{{}}", f"SERVICE/**/<{iri}> {{}}",
+        f"FILTER(1<2)SERVICE#>\n<{iri}>{{}}", f"FILTER(?a<?b)SERVICE#>\n<{iri}>{{}}",
     ])
 
 
