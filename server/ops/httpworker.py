@@ -123,7 +123,8 @@ class BufferedWorker(ThreadWorker):
         cfg = self.cfg  # gunicorn's own limits on the request line and the header section
         framer = framing.Framer(max_body=self.limits.max_body, max_line=cfg.limit_request_line or 8190,
                                 max_head=cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4)
-        conn = _Conn(self.cfg, sock, client, listener.getsockname(), framer, max(1.0, self.limits.read_timeout))
+        send_timeout = max(1.0, self.limits.read_timeout)  # never 0: to the kernel that means no timeout at all
+        conn = _Conn(self.cfg, sock, client, listener.getsockname(), framer, send_timeout)
         conn.deadline = time.monotonic() + self.limits.read_timeout  # to send a first byte
         self._watch(conn, self._on_readable)
 
