@@ -3,6 +3,7 @@
 import json
 
 import pyoxigraph as ox
+import pytest
 
 GRAPH_A, GRAPH_B = "http://example.org/graph/a", "http://example.org/graph/b"
 COUNT_TASKS = "SELECT (COUNT(?t) AS ?n) { ?t a <http://example.org/Task> }"
@@ -139,3 +140,18 @@ def test_relative_iris_resolve_against_the_endpoint(client):
                            headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
     assert response.data.startswith(b"<http://localhost/s> <http://localhost/p> ")
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "0", "-1", "1e999"])
+def test_a_timeout_that_is_not_a_positive_finite_number_is_400(client, value):
+    response = client.get("/sparql", query_string={"query": "ASK {}", "timeout": value})
+    assert response.status_code == 400
+    assert b"timeout must be a positive finite number" in response.data
+
+
+def test_max_rows_zero_asks_for_no_rows(client):
+    response = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }", "max-rows": "0"},
+                          headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.data.decode().strip().count("\n") == 0

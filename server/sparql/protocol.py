@@ -1,6 +1,7 @@
 """SPARQL 1.1 Protocol: turns an HTTP request into one query or update operation, or refuses it."""
 
 import functools
+import math
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -139,6 +140,7 @@ def lowered(params: MultiDict, name: str, ceiling: float, cast=float) -> float:
         value = cast(raw)
     except ValueError:
         raise BadRequest(f"{name}={raw!r} is not a number") from None
-    if value < 0 or (cast is float and value == 0):
-        raise BadRequest(f"{name} must be positive")
+    smallest_allowed = value >= 0 if cast is int else value > 0  # max-rows=0 asks for no rows; timeout=0 is nothing
+    if not (math.isfinite(value) and smallest_allowed):  # float() takes "nan" and "inf"
+        raise BadRequest(f"{name} must be a positive finite number")
     return min(value, ceiling)
