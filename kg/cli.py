@@ -12,7 +12,7 @@ import importlib
 import sys
 from importlib.metadata import entry_points
 
-from kg.staging import OutputError
+from kg.publish.staging import OutputError
 
 # One module per subcommand, each with add_arguments(parser) and run(args) -> int: kg's own in kg/commands/, and
 # those other packages declare in the entry-point group below (`kg serve` is server/cli.py), so kg imports no server.

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from rdflib import Dataset
 
-from kg.build import DEFAULT_BASE, build_dataset
-from kg.extract import ExtractionError, extract
-from kg.link import LinkReport, link
-from kg.model import Article
-from kg.normalize import Text, normalize
+from kg.extract.article import ExtractionError, extract
+from kg.extract.model import Article
+from kg.link.places import LinkReport, link
 from kg.paths import ARTICLE, BUILD, ROOT, SOURCES
-from kg.validate import Validation, validate
+from kg.publish.validate import Validation, validate
+from kg.rdf.build import DEFAULT_BASE, build_dataset
+from kg.text.normalize import Text, normalize
 
 
 class InputError(ValueError):
@@ -101,11 +101,11 @@ def assemble(*, input_path: Path = ARTICLE, base: str = DEFAULT_BASE, build_time
 def build(*, input_path: Path = ARTICLE, out_dir: Path = BUILD, base: str = DEFAULT_BASE,
           build_time: datetime | None = None, mutate: Callable[[Dataset], None] | None = None) -> BuildResult:
     """Build, check and write: raises NonConforming (writing nothing) when the graph fails the shapes, and
-    kg.staging.OutputError (changing nothing) when the output cannot be written.
+    kg.publish.staging.OutputError (changing nothing) when the output cannot be written.
 
     `mutate` changes the dataset just before the gate; tests use it to prove the gate holds.
     """
-    from kg.publish import STORE, publish
+    from kg.publish.step import STORE, publish
 
     build_time = build_time or default_build_time()
     text, article, dataset, links = assemble(input_path=input_path, base=base, build_time=build_time)

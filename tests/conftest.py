@@ -12,7 +12,7 @@ BUILD_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 @pytest.fixture(scope="session")
 def article_text():
     """The bundled article, normalised."""
-    from kg.normalize import normalize
+    from kg.text.normalize import normalize
 
     return normalize(ARTICLE.read_text(encoding="utf-8"))
 
@@ -20,7 +20,7 @@ def article_text():
 @pytest.fixture(scope="session")
 def extracted(article_text):
     """The bundled article, extracted."""
-    from kg.extract import extract
+    from kg.extract.article import extract
 
     return extract(article_text, slug="east-west-st-2022")
 
@@ -49,7 +49,7 @@ def pytest_addoption(parser):
 def site_build(tmp_path_factory, assembled):
     """Store and dumps for the web pages' tests, written like `kg build` writes them but without the SHACL gate:
     the pages are tested on the assembled data whatever the gate says (the gate has its own tests)."""
-    from kg.publish import publish
+    from kg.publish.step import publish
 
     out = tmp_path_factory.mktemp("site")
     publish(assembled[2], base="https://policykg.example/", build_time=BUILD_TIME, out=out)

@@ -5,8 +5,8 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from kg.chinese import to_simplified
-from kg.normalize import PINYIN
+from kg.text.chinese import to_simplified
+from kg.text.normalize import PINYIN
 
 PREFIXES = """PREFIX pkg: <https://policykg.example/def/>
 PREFIX eli: <http://data.europa.eu/eli/ontology#>

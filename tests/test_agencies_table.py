@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kg.agencies import TABLE, agencies, candidates, resolve
+from kg.extract.agencies import TABLE, agencies, candidates, resolve
 from kg.paths import SOURCES
 
 # The keys already published as {base}id/org/{key}: they must survive any change of the table.

@@ -9,11 +9,11 @@ from opencc import OpenCC
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
-from kg.build import build_dataset, graph_iri, plan_iri, region_iri, span_iri, task_iri
-from kg.labels import english_labels
-from kg.model import Article, Defect, Goal, Measure, Mention, NewsItem, Plan, Span, Task, TaskArea
-from kg.namespace import NIF, PKG, PKG_IRI, PREFIXES
-from kg.normalize import normalize
+from kg.extract.model import Article, Defect, Goal, Measure, Mention, NewsItem, Plan, Span, Task, TaskArea
+from kg.rdf.build import build_dataset, graph_iri, plan_iri, region_iri, span_iri, task_iri
+from kg.rdf.labels import english_labels
+from kg.rdf.namespace import NIF, PKG, PKG_IRI, PREFIXES
+from kg.text.normalize import normalize
 
 BASE = "https://policykg.example/"
 SLUG = "mini-2022"
@@ -251,7 +251,7 @@ def test_span_iri_follows_rfc_5147():
 
 @pytest.fixture(scope="module")
 def real():
-    from kg.extract import extract
+    from kg.extract.article import extract
     from kg.paths import ARTICLE
 
     assert ARTICLE.is_file(), ARTICLE

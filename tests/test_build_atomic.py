@@ -14,10 +14,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import BUILD_TIME
 
-import kg.store
+import kg.publish.store
 from kg.cli import EXIT_OUTPUT, main
-from kg.publish import VERSION_FILE, dataset_version, publish, publish_dumps
-from kg.staging import OutputError
+from kg.publish.staging import OutputError
+from kg.publish.step import VERSION_FILE, dataset_version, publish, publish_dumps
 
 BASE = "https://policykg.example/"
 SAMPLE = Path(__file__).parent / "data" / "dump" / "sample.trig"
@@ -112,7 +112,7 @@ class _FailingStore:
 def test_an_io_error_while_writing_the_store_leaves_the_previous_build_byte_identical(previous, monkeypatch, capsys):
     before = _hashes(previous)
     capsys.readouterr()
-    monkeypatch.setattr(kg.store, "ox", type("ox", (), {"Store": _FailingStore}))
+    monkeypatch.setattr(kg.publish.store, "ox", type("ox", (), {"Store": _FailingStore}))
     assert main(["build", "--out", str(previous), "--build-time", LATER]) == EXIT_OUTPUT
     _assert_unchanged(previous, before, capsys)
 
@@ -138,7 +138,7 @@ def test_an_unexpected_exception_while_publishing_changes_nothing_and_leaves_no_
         (Path(path) / "half").write_bytes(b"x" * 1000)
         raise RuntimeError("a bug in the store writer")
 
-    monkeypatch.setattr("kg.publish.fill_store", broken)
+    monkeypatch.setattr("kg.publish.step.fill_store", broken)
     with pytest.raises(RuntimeError, match="a bug"):
         publish(quads, base=BASE, build_time=datetime(2026, 6, 1, tzinfo=UTC), out=published)
     assert _hashes(published) == before
@@ -207,7 +207,7 @@ def test_the_dataset_version_changes_with_the_content(published, quads, tmp_path
 
 def test_a_store_without_a_written_version_has_none(tmp_path):
     assert dataset_version(tmp_path / "nothing") is None
-    kg.store.write_store([], tmp_path / "store")
+    kg.publish.store.write_store([], tmp_path / "store")
     assert dataset_version(tmp_path / "store") is None
     (tmp_path / "store" / VERSION_FILE).write_text("not a digest\n")
     assert dataset_version(tmp_path / "store") is None

@@ -11,9 +11,9 @@ import rdflib
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, VOID, XSD
 
 from kg.cli import main
-from kg.describe import SPDX, describe
-from kg.oxi import to_dataset
-from kg.publish import publish
+from kg.publish.describe import SPDX, describe
+from kg.publish.step import publish
+from kg.rdf.oxi import to_dataset
 
 BASE = "https://policykg.example/"
 SAMPLE = Path(__file__).parent / "data" / "dump" / "sample.trig"

@@ -4,9 +4,9 @@ import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SDO
 
-from kg.divisions import add_divisions, ancestors, by_code, divisions, pad
-from kg.gazetteer import entries
-from kg.namespace import PKG
+from kg.extract.gazetteer import entries
+from kg.link.divisions import add_divisions, ancestors, by_code, divisions, pad
+from kg.rdf.namespace import PKG
 
 BASE = "https://policykg.example/"
 

@@ -10,9 +10,9 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from kg.dump import write_checksums, write_dumps
-from kg.oxi import to_dataset, to_quads
-from kg.store import write_store
+from kg.publish.dump import write_checksums, write_dumps
+from kg.publish.store import write_store
+from kg.rdf.oxi import to_dataset, to_quads
 
 BASE = "https://policykg.example/"
 SAMPLE = Path(__file__).parent / "data" / "dump" / "sample.trig"

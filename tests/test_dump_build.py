@@ -10,9 +10,9 @@ from rdflib.namespace import RDF, RDFS
 
 from kg import pipeline
 from kg.cli import main
-from kg.namespace import PKG
-from kg.oxi import to_dataset, to_quads
 from kg.paths import ROOT
+from kg.rdf.namespace import PKG
+from kg.rdf.oxi import to_dataset, to_quads
 
 BASE = "https://policykg.example/"
 COMMITTED = ROOT / "dumps" / "kg.ttl"

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from kg.extract import ExtractionError, extract
-from kg.normalize import normalize
+from kg.extract.article import ExtractionError, extract
 from kg.paths import ARTICLE
+from kg.text.normalize import normalize
 
 
 @pytest.fixture(scope="module")

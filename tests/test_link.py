@@ -9,13 +9,13 @@ import pytest
 from rdflib import Dataset, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, VOID
 
-from kg import linkdata
-from kg.divisions import by_code
-from kg.link import link, place_mentions
-from kg.model import Claim, Mention, Span
-from kg.namespace import ADMS
-from kg.oxi import to_quads
+from kg.extract.model import Claim, Mention, Span
+from kg.link import linkdata
+from kg.link.divisions import by_code
+from kg.link.places import link, place_mentions
 from kg.paths import ROOT, SOURCES
+from kg.rdf.namespace import ADMS
+from kg.rdf.oxi import to_quads
 
 BASE = "https://policykg.example/"
 OA = Namespace("http://www.w3.org/ns/oa#")

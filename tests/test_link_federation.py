@@ -4,8 +4,8 @@ import pyoxigraph as ox
 import pytest
 from serverkit import gunicorn, make_app
 
-from kg.oxi import to_quads
 from kg.paths import ROOT
+from kg.rdf.oxi import to_quads
 
 BASE = "https://policykg.example/"
 QUERY = (ROOT / "queries" / "federated-parent-divisions.rq").read_text(encoding="utf-8")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from kg.model import Mention, Span
-from kg.reconcile import Match, NoMatch, reconcile, reconcile_mention
+from kg.extract.model import Mention, Span
+from kg.link.reconcile import Match, NoMatch, reconcile, reconcile_mention
 
 
 @pytest.mark.parametrize(

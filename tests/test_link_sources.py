@@ -4,9 +4,9 @@ import csv
 
 import pycountry
 
-from kg.divisions import by_code
-from kg.gazetteer import entries
-from kg.linkdata import iso_codes
+from kg.extract.gazetteer import entries
+from kg.link.divisions import by_code
+from kg.link.linkdata import iso_codes
 from kg.paths import SOURCES
 
 

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from kg.chinese import to_simplified
-from kg.mojibake import mojibake_edits
-from kg.normalize import PINYIN, normalize
 from kg.paths import ARTICLE
+from kg.text.chinese import to_simplified
+from kg.text.mojibake import mojibake_edits
+from kg.text.normalize import PINYIN, normalize
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from opencc import OpenCC
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from kg.namespace import PKG, PKG_IRI, PREFIXES, bind_prefixes
 from kg.paths import ONTOLOGY
+from kg.rdf.namespace import PKG, PKG_IRI, PREFIXES, bind_prefixes
 
 DECLARATION_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, SKOS.Concept, SKOS.ConceptScheme)
 
@@ -31,7 +31,7 @@ def test_ontology_declares_itself_with_a_version(ontology):
 
 def test_python_namespace_and_ontology_file_list_the_same_terms(ontology):
     in_python = {PKG[name] for name in PKG.__annotations__}
-    assert in_python, "kg.namespace.PKG declares no terms"
+    assert in_python, "kg.rdf.namespace.PKG declares no terms"
     assert minted_terms(ontology) == in_python
 
 

@@ -7,9 +7,9 @@ import rdflib
 from rdflib.namespace import OWL, RDF, SH
 
 from kg import paths
-from kg.oxi import union_graph
-from kg.rdffile import load
-from kg.validate import validate
+from kg.publish.validate import validate
+from kg.rdf.oxi import union_graph
+from kg.rdf.rdffile import load
 
 FIXTURES = Path(__file__).parent / "data" / "shapes"
 VALID = sorted((FIXTURES / "valid").glob("*.t*"))

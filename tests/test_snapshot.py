@@ -7,8 +7,8 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 
-from kg.build import DEFAULT_BASE
 from kg.paths import ROOT
+from kg.rdf.build import DEFAULT_BASE
 
 SNAPSHOTS = ROOT / "tests" / "data" / "snapshots"
 GRAPHS = ("kg", "provenance")

@@ -7,9 +7,9 @@ import pytest
 import rdflib
 
 from kg.cli import main
-from kg.oxi import to_dataset
-from kg.rdffile import RdfSyntaxError, load
-from kg.validate import validate
+from kg.publish.validate import validate
+from kg.rdf.oxi import to_dataset
+from kg.rdf.rdffile import RdfSyntaxError, load
 
 DATA = Path(__file__).parent / "data" / "validate"
 SHAPES = DATA / "shapes.ttl"

@@ -5,9 +5,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kg.build import DEFAULT_BASE
 from kg.cli import EXIT_NONCONFORMING, EXIT_OK, UsageError
 from kg.paths import ARTICLE, BUILD
+from kg.rdf.build import DEFAULT_BASE
 
 
 def add_arguments(parser) -> None:
@@ -48,7 +48,7 @@ def summary(result) -> str:
 
 def run(args) -> int:
     """Run the pipeline; exit 1 with the report when the graph does not conform, 2 on bad input, 3 when the
-    output cannot be written (kg.cli reports kg.staging.OutputError; the previous build stays as it was)."""
+    output cannot be written (kg.cli reports kg.publish.staging.OutputError; the previous build stays as it was)."""
     from kg.pipeline import InputError, NonConforming, build
 
     try:

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from kg import paths
 from kg.cli import EXIT_OK, UsageError
-from kg.publish import publish_dumps
+from kg.publish.step import publish_dumps
 
 MODIFIED = ox.NamedNode("http://purl.org/dc/terms/modified")
 

@@ -5,10 +5,10 @@ import sys
 from pathlib import Path
 
 from kg.cli import EXIT_NONCONFORMING, EXIT_OK, UsageError
-from kg.divisions import by_code
-from kg.iris import DEFAULT_BASE
+from kg.link.divisions import by_code
+from kg.link.reconcile import Match, area_relations, reconcile
 from kg.paths import ARTICLE
-from kg.reconcile import Match, area_relations, reconcile
+from kg.rdf.iris import DEFAULT_BASE
 
 EPILOG = """\
 --input FILE (or - for standard input): one place name per line; blank lines and lines starting with # are skipped.
@@ -79,11 +79,11 @@ def _names(names: list[str]) -> int:
 def _article(path: Path, base: str) -> int:
     from rdflib import Dataset
 
-    from kg.extract import extract
-    from kg.iris import graph_iri
-    from kg.link import link
-    from kg.normalize import normalize
+    from kg.extract.article import extract
+    from kg.link.places import link
     from kg.pipeline import InputError, read_article, slug_for
+    from kg.rdf.iris import graph_iri
+    from kg.text.normalize import normalize
 
     try:
         graph_iri(base, "links")  # checks the base IRI before any work

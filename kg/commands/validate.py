@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 from kg.cli import EXIT_NONCONFORMING, EXIT_OK, UsageError
-from kg.rdffile import RdfSyntaxError
-from kg.validate import terminal_language, validate
+from kg.publish.validate import terminal_language, validate
+from kg.rdf.rdffile import RdfSyntaxError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,8 @@ import tomllib
 from flask import request
 from markupsafe import Markup, escape
 
-from kg import namespace
 from kg.paths import SOURCES
+from kg.rdf import namespace
 from server.web import pages
 
 PKG = pages.VOCAB

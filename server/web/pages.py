@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from flask import current_app, render_template, request
 
-from kg.namespace import PKG_IRI
-from kg.prefixes import VOCABULARIES
+from kg.rdf.namespace import PKG_IRI
+from kg.rdf.prefixes import VOCABULARIES
 
 LANGS = ("zh", "en")
 COOKIE = "lang"

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Response, request
 
-from kg import namespace
+from kg.rdf import namespace
 from server.sparql import formats
 from server.sparql.formats import RDF
 from server.web import article, pages

@@ -163,7 +163,7 @@ def check_and_validate(data: bytes, shapes: bytes | None, base: str, report_form
     """The answer tuple for one validation (in an already confined and hardened process)."""
     import pyshacl.errors
 
-    from kg.validate import validate
+    from kg.publish.validate import validate
 
     try:
         data_quads = _parse(data, "data", base)
@@ -188,7 +188,7 @@ def main(conn, parent_pid: int, memory_bytes: int, data: bytes, shapes: bytes | 
     # Without seccomp (see sandbox.unavailable) the parse-tree refusal and the disabled SERVICE still hold.
     sandbox.confine(network=not sandbox.available(), parent_pid=parent_pid)
     harden()
-    import kg.validate  # noqa: F401 - trusted code is loaded before the memory limit, which then bounds the input's share
+    import kg.publish.validate  # noqa: F401 - trusted code is loaded before the memory limit, which then bounds the input's share
     sandbox.limit_memory(memory_bytes)
     try:
         answer = check_and_validate(data, shapes, base, report_format, prefixes)

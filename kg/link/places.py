@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from kg import iris, linkdata, linksets
-from kg.divisions import add_divisions, package_version
-from kg.iris import DEFAULT_BASE, graph_iri, mention_iri, span_iri
-from kg.model import Article, Mention
-from kg.namespace import OA
-from kg.reconcile import RULES, Match, area_relations, reconcile_mention
+from kg.extract.model import Article, Mention
+from kg.link import linkdata, linksets
+from kg.link.divisions import add_divisions, package_version
+from kg.link.reconcile import RULES, Match, area_relations, reconcile_mention
+from kg.rdf import iris
+from kg.rdf.iris import DEFAULT_BASE, graph_iri, mention_iri, span_iri
+from kg.rdf.namespace import OA
 
 PLACE_KINDS = ("region", "area", "macro-region")
 

@@ -1,6 +1,6 @@
 """Chinese number words as used in policy texts (一是, 七个方面, 九部门, 十四五)."""
 
-from kg.normalize import genre
+from kg.text.normalize import genre
 
 
 def chinese_number(word: str) -> int:

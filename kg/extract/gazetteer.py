@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.model import Mention, Span
+from kg.extract.model import Mention, Span
 from kg.paths import SOURCES
 
 

@@ -8,9 +8,9 @@ from functools import lru_cache
 
 import opencc
 
-from kg.divisions import Division, ancestors, by_code, divisions
-from kg.gazetteer import Entry, entries, entry
-from kg.model import Mention
+from kg.extract.gazetteer import Entry, entries, entry
+from kg.extract.model import Mention
+from kg.link.divisions import Division, ancestors, by_code, divisions
 from kg.paths import SOURCES
 
 # The rules a match can cite; each becomes a prov:Plan in the links graph.

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.oxi import Data, to_quads
-from kg.staging import staged
+from kg.publish.staging import staged
+from kg.rdf.oxi import Data, to_quads
 
 
 def fill_store(dataset: Data, path: Path) -> Path:

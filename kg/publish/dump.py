@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.oxi import Data, normalised, to_quads
-from kg.prefixes import prefixes
-from kg.staging import write_file
+from kg.publish.staging import write_file
+from kg.rdf.oxi import Data, normalised, to_quads
+from kg.rdf.prefixes import prefixes
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 CHECKSUMS = "SHA256SUMS"

@@ -11,9 +11,9 @@ import rdflib
 from rdflib import RDFS, SH, SKOS
 
 from kg import paths
-from kg.oxi import Data, union_graph
-from kg.prefixes import VOCABULARIES
-from kg.rdffile import load
+from kg.rdf.oxi import Data, union_graph
+from kg.rdf.prefixes import VOCABULARIES
+from kg.rdf.rdffile import load
 
 SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _ORDER = {"Violation": 0, "Warning": 1, "Info": 2}

@@ -3,10 +3,10 @@
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, VOID, XSD
 
-from kg import iris
-from kg.divisions import PACKAGE, package_version
-from kg.iris import graph_iri, standard_iri
-from kg.linkdata import PREDICATES, package_iri
+from kg.link.divisions import PACKAGE, package_version
+from kg.link.linkdata import PREDICATES, package_iri
+from kg.rdf import iris
+from kg.rdf.iris import graph_iri, standard_iri
 
 TARGETS = {
     "gbt2260": ("GB/T 2260 division table (Ministry of Civil Affairs)", "民政部行政区划表（GB/T 2260）"),

@@ -14,16 +14,16 @@ import rdflib
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
-from kg import iris
-from kg.dump import sha256
-from kg.namespace import SD, SPDX
-from kg.oxi import Data, to_quads, union_graph
-from kg.sparql_service import LICENCE, bilingual, service, typed
+from kg.publish.dump import sha256
+from kg.publish.sparql_service import LICENCE, bilingual, service, typed
+from kg.rdf import iris
+from kg.rdf.namespace import SD, SPDX
+from kg.rdf.oxi import Data, to_quads, union_graph
 
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 
-# The data's licence (kg.sparql_service.LICENCE): CC BY 4.0, named by the EU authority table DCAT-AP prefers.
+# The data's licence (kg.publish.sparql_service.LICENCE): CC BY 4.0, named by the EU authority table DCAT-AP prefers.
 LANGUAGES = (URIRef(f"{EU}language/ZHO"), URIRef(f"{EU}language/ENG"))
 SPATIAL = URIRef(f"{EU}country/CHN")
 # file name suffix → (IANA media type, EU file-type authority code, name of the syntax)

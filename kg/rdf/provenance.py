@@ -8,11 +8,11 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import PROV, RDFS, SDO, XSD
 
 import kg
-from kg import iris
-from kg.model import Article, Mention, Span
-from kg.namespace import NIF, PKG
-from kg.normalize import Text
-from kg.triples import Triples
+from kg.extract.model import Article, Mention, Span
+from kg.rdf import iris
+from kg.rdf.namespace import NIF, PKG
+from kg.rdf.triples import Triples
+from kg.text.normalize import Text
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _HAN = re.compile(r"[\u4e00-\u9fff]")

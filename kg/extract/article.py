@@ -1,13 +1,13 @@
-"""Clean article text → kg.model.Article, from the patterns of Chinese policy reporting (kg/sources/genre.toml)."""
+"""Clean article text → kg.extract.model.Article, from the patterns of Chinese policy reporting (kg/sources/genre.toml)."""
 
 import re
 from datetime import datetime, timedelta, timezone
 
-from kg import gazetteer
-from kg.extract_areas import extract_area, pieces, span
-from kg.model import Article, Claim, Goal, Measure, Mention, NewsItem, Plan, Span
-from kg.normalize import Text, genre
-from kg.numbers import chinese_number
+from kg.extract import gazetteer
+from kg.extract.areas import extract_area, pieces, span
+from kg.extract.model import Article, Claim, Goal, Measure, Mention, NewsItem, Plan, Span
+from kg.extract.numbers import chinese_number
+from kg.text.normalize import Text, genre
 
 
 class ExtractionError(ValueError):

@@ -14,10 +14,10 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from kg.chinese import to_simplified
-from kg.mojibake import is_suspicious, mojibake_edits
 from kg.paths import SOURCES
-from kg.textmap import Edit, MappedText, Repair, raw_span
+from kg.text.chinese import to_simplified
+from kg.text.mojibake import is_suspicious, mojibake_edits
+from kg.text.textmap import Edit, MappedText, Repair, raw_span
 
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 SYLLABLE = f"(?=[a-zü{TONED}]*[{TONED}])[a-zü{TONED}]{{1,6}}"

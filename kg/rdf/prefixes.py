@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 
-from kg.namespace import PREFIXES
+from kg.rdf.namespace import PREFIXES
 
 # the project's one prefix table (kg.namespace), alphabetically, as the dumps write it
 VOCABULARIES = dict(sorted(PREFIXES.items()))

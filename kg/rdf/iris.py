@@ -12,7 +12,7 @@ import re
 
 from rdflib import URIRef
 
-from kg.model import Mention, Span
+from kg.extract.model import Mention, Span
 
 DEFAULT_BASE = "https://policykg.example/"
 GRAPHS = ("ontology", "kg", "provenance", "links", "divisions", "meta")

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.describe import describe
-from kg.dump import CHECKSUMS, write_checksums, write_description, write_dumps
-from kg.oxi import Data, to_quads
-from kg.staging import staged, write_file
-from kg.store import fill_store
+from kg.publish.describe import describe
+from kg.publish.dump import CHECKSUMS, write_checksums, write_description, write_dumps
+from kg.publish.staging import staged, write_file
+from kg.publish.store import fill_store
+from kg.rdf.oxi import Data, to_quads
 
 VERSION_FILE = "DATASET_VERSION"
 STORE, DUMPS = "store", "dumps"
@@ -41,8 +41,8 @@ def _write_dumps(quads: list[ox.Quad], folder: Path, *, base: str, build_time: d
 def publish(dataset: Data, *, base: str, build_time: datetime, out: Path) -> list[Path]:
     """Write OUT/store (with DATASET_VERSION) and OUT/dumps together; returns the dump files, as named in OUT.
 
-    Call only with a dataset that passed kg.validate.validate(): nothing here checks it again. Raises
-    kg.staging.OutputError when the output cannot be written; OUT is then unchanged.
+    Call only with a dataset that passed kg.publish.validate.validate(): nothing here checks it again. Raises
+    kg.publish.staging.OutputError when the output cannot be written; OUT is then unchanged.
     """
     out = Path(out)
     quads = to_quads(dataset)

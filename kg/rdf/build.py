@@ -6,8 +6,10 @@ from functools import lru_cache
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SDO, SKOS, TIME, XSD
 
-from kg import iris
-from kg.iris import (  # noqa: F401  (re-exported: kg.build is where others look for the IRI functions)
+from kg.extract.model import Article, Mention, Plan, TaskArea
+from kg.paths import ONTOLOGY
+from kg.rdf import iris
+from kg.rdf.iris import (  # noqa: F401  (re-exported: kg.build is where others look for the IRI functions)
     DEFAULT_BASE,
     aim_iri,
     area_iri,
@@ -32,13 +34,11 @@ from kg.iris import (  # noqa: F401  (re-exported: kg.build is where others look
     task_iri,
     year_iri,
 )
-from kg.labels import english_labels, names
-from kg.model import Article, Mention, Plan, TaskArea
-from kg.namespace import ELI, PKG, PPLAN, bind_prefixes
-from kg.normalize import Text
-from kg.paths import ONTOLOGY
-from kg.provenance import provenance_triples
-from kg.triples import Triples
+from kg.rdf.labels import english_labels, names
+from kg.rdf.namespace import ELI, PKG, PPLAN, bind_prefixes
+from kg.rdf.provenance import provenance_triples
+from kg.rdf.triples import Triples
+from kg.text.normalize import Text
 
 MENTION_CLASS = {"agency": PKG.Agency, "region": PKG.Region, "area": PKG.NamedArea, "macro-region": PKG.MacroRegion}
 

@@ -10,17 +10,17 @@ import pycountry
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SDO, SKOS, XSD
 
-from kg import iris
-from kg.divisions import by_code, package_version
-from kg.gazetteer import entries
-from kg.iris import area_iri, gbt2260_iri, org_iri, region_iri, source_iri, standard_iri
-from kg.namespace import ADMS, PKG
+from kg.extract.gazetteer import entries
+from kg.link.divisions import by_code, package_version
+from kg.link.reconcile import area_relations
 from kg.paths import SOURCES
-from kg.reconcile import area_relations
+from kg.rdf import iris
+from kg.rdf.iris import area_iri, gbt2260_iri, org_iri, region_iri, source_iri, standard_iri
+from kg.rdf.namespace import ADMS, PKG
 
 FILES = ("gazetteer.csv", "areas.csv", "macro-regions.csv", "iso3166-2-cn.csv", "identifiers.csv")
 
-# Rules behind the links that are not name matches (see kg.reconcile.RULES for those).
+# Rules behind the links that are not name matches (see kg.link.reconcile.RULES for those).
 RULES = {
     "gbt2260-code": ("the division's own six-digit code in the Ministry of Civil Affairs table", "民政部行政区划表中该行政区的六位代码"),
     "iso-by-code": (

@@ -19,7 +19,7 @@ import itertools
 from collections import Counter
 from functools import cache
 
-from kg.textmap import Edit
+from kg.text.textmap import Edit
 
 UNKNOWN, LOST = -1, -2  # a byte we must guess; a character that is gone for good
 MAX_GAP = 3  # suspicious characters at most this far apart belong to one stretch
@@ -33,7 +33,7 @@ def _is_cjk(ch: str) -> bool:
 @cache
 def _in_gb2312(ch: str) -> bool:
     """True for characters of the GB 2312 set, or traditional forms of them."""
-    from kg.chinese import to_simplified
+    from kg.text.chinese import to_simplified
 
     try:
         to_simplified(ch).encode("gb2312")

@@ -2,10 +2,10 @@
 
 import re
 
-from kg import gazetteer
-from kg.model import Claim, Defect, Mention, Span, Task, TaskArea
-from kg.normalize import Text, genre
-from kg.numbers import chinese_number
+from kg.extract import gazetteer
+from kg.extract.model import Claim, Defect, Mention, Span, Task, TaskArea
+from kg.extract.numbers import chinese_number
+from kg.text.normalize import Text, genre
 
 
 def span(text: str, start: int, end: int) -> Span:

@@ -1,0 +1,1 @@
+"""Extraction: clean text to plain dataclasses, by the genre's patterns and the gazetteer (no RDF here)."""

@@ -1,0 +1,1 @@
+"""Linking: reconciliation of place names with offline official tables, and the links graph."""

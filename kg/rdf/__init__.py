@@ -1,0 +1,1 @@
+"""RDF: dataclasses to an rdflib Dataset; the only place IRIs are minted."""
