@@ -61,6 +61,14 @@ DEFAULTS = {
     "CACHE_BYTES": 64 << 20,
     # Cache-Control max-age (seconds) on answers; ETags make revalidation cheap after that.
     "CACHE_MAX_AGE": 300,
+    # /shacl (server/web/shacl.py): bytes of Turtle per field or body (over it: 413); seconds a validation may run
+    # (then its child is killed: 503); the validating child's address space (past it: 413 naming the limit; the
+    # worst input measured, 240 KB of nested Turtle lists, validates under 512 MiB and not under 384 MiB); and
+    # validations at a time per server process (when all are taken: 503 + Retry-After, no waiting).
+    "SHACL_MAX_BYTES": 256 * 1024,
+    "SHACL_TIMEOUT": 30.0,
+    "SHACL_MEMORY_BYTES": 512 << 20,
+    "SHACL_CONCURRENCY": 1,
     # One JSON line per request on the "server.access" logger.
     "ACCESS_LOG": True,
     # Proxies in front whose X-Forwarded-For/-Proto are believed (`kg serve --front nginx` sets 1); 0 = none.

@@ -179,12 +179,10 @@ def test_nested_lists_leave_the_server_process_small_even_at_its_peak(client):
 
 
 @pytest.mark.reliability
-def test_a_validation_over_the_memory_limit_is_413_naming_the_limit(app, client):
-    app.config["SHACL_MEMORY_BYTES"] = 256 << 20
-    try:
-        response = client.post("/shacl", data=NESTED, headers=TURTLE)
-    finally:
-        del app.config["SHACL_MEMORY_BYTES"]
+def test_a_validation_over_the_memory_limit_is_413_naming_the_limit(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "SHACL_MEMORY_BYTES", 256 << 20)
+    response = client.post("/shacl", data=NESTED, headers=TURTLE)
+    monkeypatch.undo()
     body = response.get_data(as_text=True)
     assert response.status_code == 413 and "memory limit of 256 MiB" in body, body
     assert client.post("/shacl", data=DATA, headers=TURTLE).status_code == 200  # and the next one works
@@ -197,8 +195,8 @@ DATA_20 = "".join(f'<https://x.example/n{i}> <http://www.w3.org/2000/01/rdf-sche
 
 
 @pytest.mark.reliability
-def test_a_second_validation_while_one_runs_is_503_with_retry_after_at_once(app):
-    app.config["SHACL_TIMEOUT"] = 6
+def test_a_second_validation_while_one_runs_is_503_with_retry_after_at_once(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SHACL_TIMEOUT", 6)
     first: dict = {}
 
     def slow() -> None:
@@ -220,4 +218,3 @@ def test_a_second_validation_while_one_runs_is_503_with_retry_after_at_once(app)
         assert app.test_client().post("/shacl", data=DATA, headers=TURTLE).status_code == 200  # slot given back
     finally:
         runner.join(30)
-        del app.config["SHACL_TIMEOUT"]

@@ -22,7 +22,7 @@ from server.errors import (
     QueryTimeout,
     UnsupportedMediaType,
 )
-from server.sparql import formats
+from server.sparql import formats, protocol
 from server.sparql.formats import RDF
 from server.web import pages, shacl_child
 
@@ -30,24 +30,20 @@ bp = Blueprint("shacl_service", __name__)
 HTML = formats.Format("text/html", ("html",), "html", "")
 REPORTS = tuple(f for f in RDF if f.ox_name in ("TURTLE", "JSON_LD", "N_TRIPLES", "RDF_XML"))
 OFFERS = (HTML,) + REPORTS
-LIMIT = 256 * 1024  # bytes of Turtle per field (SHACL_MAX_BYTES overrides)
-TIMEOUT = 30.0  # seconds per validation (SHACL_TIMEOUT overrides)
-MEMORY = 512 << 20  # address space of the validating child (SHACL_MEMORY_BYTES overrides); the worst input
-#                     measured, 240 KB of nested Turtle lists, validates under 512 MiB and not under 384 MiB
-CONCURRENCY = 1  # validations at a time per server process (SHACL_CONCURRENCY overrides)
 RETRY_AFTER = 5  # seconds, the Retry-After of a 503 when every validation slot is taken
 PREFIXES = {"sh": "http://www.w3.org/ns/shacl#", "pkg": pages.VOCAB, "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
 _CONTEXT = multiprocessing.get_context("spawn")
 _SLOTS_LOCK = threading.Lock()
 
 
-def _config(key: str, default):
-    return type(default)(current_app.config.get(key, default))
+def _config(key: str, cast=int):
+    """A SHACL_* setting (server/config.py holds the defaults)."""
+    return cast(current_app.config[key])
 
 
 def _field(name: str) -> bytes | None:
     """A form field or uploaded file as bytes, size-checked; None when empty."""
-    limit = _config("SHACL_MAX_BYTES", LIMIT)
+    limit = _config("SHACL_MAX_BYTES")
     upload = request.files.get(f"{name}_file")
     raw = upload.read(limit + 1) if upload and upload.filename else (request.form.get(name) or "").encode()
     if len(raw) > limit:
@@ -60,8 +56,8 @@ def _inputs() -> tuple[bytes | None, bytes | None]:
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return _field("data"), _field("shapes")
     if request.mimetype == "text/turtle":
-        limit = _config("SHACL_MAX_BYTES", LIMIT)
-        body = request.get_data()
+        limit = _config("SHACL_MAX_BYTES")
+        body = protocol.whole_body(request)
         if len(body) > limit:
             raise PayloadTooLarge(f"data: over the limit of {limit} bytes")
         return (body if body.strip() else None), None
@@ -72,7 +68,7 @@ def _slots() -> threading.BoundedSemaphore:
     """This app's validation slots (one set per server process: gunicorn workers do not share them)."""
     with _SLOTS_LOCK:
         if "shacl_slots" not in current_app.extensions:
-            current_app.extensions["shacl_slots"] = threading.BoundedSemaphore(_config("SHACL_CONCURRENCY", CONCURRENCY))
+            current_app.extensions["shacl_slots"] = threading.BoundedSemaphore(_config("SHACL_CONCURRENCY"))
         return current_app.extensions["shacl_slots"]
 
 
@@ -90,8 +86,8 @@ def run_validation(data: bytes, shapes: bytes | None, report_format: str | None 
 
 
 def _in_child(data: bytes, shapes: bytes | None, report_format: str | None):
-    timeout = _config("SHACL_TIMEOUT", TIMEOUT)
-    memory = _config("SHACL_MEMORY_BYTES", MEMORY)
+    timeout = _config("SHACL_TIMEOUT", float)
+    memory = _config("SHACL_MEMORY_BYTES")
     parent, child = _CONTEXT.Pipe()
     process = _CONTEXT.Process(target=shacl_child.main, daemon=True,
                                args=(child, os.getpid(), memory, data, shapes, pages.base(), report_format, PREFIXES))
@@ -125,7 +121,7 @@ def _in_child(data: bytes, shapes: bytes | None, report_format: str | None):
 @bp.route("/shacl", methods=["GET", "POST"])
 def shacl():
     chosen = formats.require(formats.negotiate(request, OFFERS), OFFERS)
-    limit = _config("SHACL_MAX_BYTES", LIMIT)
+    limit = _config("SHACL_MAX_BYTES")
     if request.method == "GET":
         return pages.page("shacl.html", limit=limit, outcome=None, error=None, data="")
     try:
