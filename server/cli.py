@@ -43,6 +43,11 @@ def _ensure_store(path: Path) -> None:
 
 def run(args) -> int:
     """Check the store, prepare it in this (master) process, then hand the app to gunicorn."""
+    from server.engine import sandbox
+
+    reason = sandbox.unavailable()
+    if reason:  # query workers confine themselves first thing: without it every one would die at start
+        raise UsageError(f"query workers cannot be confined here ({reason}); policykg will not serve unconfined")
     if not args.data:
         _ensure_store(args.store)
     master = os.getpid()

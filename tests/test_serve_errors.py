@@ -117,3 +117,15 @@ def test_a_sound_store_with_many_numeric_literals_passes_the_check(tmp_path):
     del store
     gc.collect()
     assert check_readable(tmp_path / "store", timeout=60) is None
+
+
+def test_kg_serve_refuses_to_start_where_query_workers_cannot_be_confined(monkeypatch, capsys, tmp_path):
+    from kg.cli import main
+    from server.engine import sandbox
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert main(["serve", "--data", str(SAMPLE)]) == 2
+    error = capsys.readouterr().err
+    assert "cannot be confined" in error and "CONFIG_SECCOMP_FILTER" in error
+    assert not list(tmp_path.iterdir())
