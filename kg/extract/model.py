@@ -1,7 +1,7 @@
 """What the extractor recovers from an article: plain frozen dataclasses, no RDF."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -94,52 +94,70 @@ class Defect:
 
 @dataclass(frozen=True)
 class NewsItem:
-    """The news article that reports the plan."""
+    """The source document: a news report of the plan, or the official text (kind "official"); every part but the
+    title is optional, since sources of the genre print different parts."""
 
     title: str
     title_span: Span
-    published: datetime  # timezone-aware
-    published_span: Span
-    source: Mention  # stated source (来源), an agency
-    author: str
-    author_span: Span
-    site: str  # the publishing website's name
-    site_span: Span
-    lede: Span  # the standfirst sentence under the date line
-    context: Span  # the opening paragraph's statement of why the plan matters
+    published: datetime | date | None = None  # a datetime (timezone-aware) when the source prints a time
+    published_span: Span | None = None
+    source: Mention | None = None  # stated source (来源), an agency
+    author: str | None = None
+    author_span: Span | None = None
+    site: str | None = None  # the publishing website's name, from its tag 【…】
+    site_span: Span | None = None
+    lede: Span | None = None  # the standfirst sentence under the date line
+    context: Span | None = None  # the opening paragraph's statement of why the plan matters
+    kind: str = "news"  # "news" | "official"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The policy document the article reports."""
+    """The policy document the source reports or prints; a part the source does not state is None or empty."""
 
     title: str  # without book-title marks: “十四五”东西部科技合作实施方案
     title_span: Span
-    short_name: str  # 方案
-    short_name_span: Span
-    issuers: tuple[Mention, ...]
-    issuer_count_stated: int  # "九部门" → 9
-    period_name: str  # 十四五
-    period_start: int
-    period_end: int
-    period_span: Span
-    target_year: int
-    aim: str  # the overall aim the goals support
-    aim_span: Span
-    goals: tuple[Goal, ...]
-    areas_stated: int  # what the summary sentence says ("七个方面" → 7)
-    areas_stated_span: Span
-    areas: tuple[TaskArea, ...]
-    measures: tuple[Measure, ...]
+    short_name: str | None = None  # 方案
+    short_name_span: Span | None = None
+    issuers: tuple[Mention, ...] = ()
+    issuer_count_stated: int | None = None  # "九部门" → 9; None where the text states no count (A印发)
+    period_name: str | None = None  # 十四五
+    period_start: int | None = None
+    period_end: int | None = None
+    period_span: Span | None = None
+    target_year: int | None = None  # the goals' year, when they all share one
+    aim: str | None = None  # the overall aim the goals support
+    aim_span: Span | None = None
+    goals: tuple[Goal, ...] = ()
+    areas_stated: int | None = None  # what the summary sentence says ("七个方面" → 7)
+    areas_stated_span: Span | None = None
+    areas: tuple[TaskArea, ...] = ()
+    measures: tuple[Measure, ...] = ()
     outlook: Span | None = None  # the closing sentence on what the plan will achieve
+    document_number: Span | None = None  # 发文字号: 国科发区〔2022〕25号
+    notice_title: Span | None = None  # 关于印发《…》的通知, the notice that issues the plan
+    date_signed: date | None = None  # the official notice's own date (its signature block); never a reprint's
+    date_signed_span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    """Something the source states that its own body contradicts, kept as a warning with both numbers."""
+
+    kind: str  # "issuer-count"
+    span: Span  # where the source states it
+    stated: int
+    found: int
+    note: str
 
 
 @dataclass(frozen=True)
 class Article:
-    """Everything recovered from one article."""
+    """Everything recovered from one source document."""
 
     slug: str
     news: NewsItem
     plan: Plan
     claims: tuple[Claim, ...] = ()
     defects: tuple[Defect, ...] = field(default_factory=tuple)
+    warnings: tuple[Discrepancy, ...] = ()

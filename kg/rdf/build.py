@@ -78,17 +78,7 @@ def fact_triples(article: Article, *, base: str = DEFAULT_BASE) -> set[tuple]:
     _plan(out, p, plan, base, article.slug)
     for area in plan.areas:
         _task_area(out, p, area, base, article.slug)
-    news, n = article.news, iris.article_iri(base, article.slug)
-    out.typed(n, PKG.NewsItem, _types(PKG.NewsItem))
-    out.label(n, news.title)
-    out.add(n, SDO.headline, Literal(news.title, lang="zh"))
-    out.add(n, SDO.datePublished, Literal(news.published.isoformat(), datatype=XSD.dateTime))
-    out.add(n, SDO.inLanguage, Literal("zh-CN"))
-    out.add(n, SDO.abstract, Literal(news.lede.quote, lang="zh"))
-    out.add(n, PKG.byline, Literal(news.author, lang="zh"))
-    out.add(n, PKG.siteName, Literal(news.site, lang="zh"))
-    out.add(n, PKG.statedSource, _place_or_agency(out, news.source, base))
-    out.add(n, PKG.reports, p)
+    _document(out, article, p, base)
     for number, claim in enumerate(article.claims, start=1):
         c = iris.claim_iri(base, article.slug, number)
         out.typed(c, PKG.Claim, _types(PKG.Claim))
@@ -98,18 +88,82 @@ def fact_triples(article: Article, *, base: str = DEFAULT_BASE) -> set[tuple]:
     return out.triples
 
 
+def _document(out: Triples, article: Article, p: URIRef, base: str) -> None:
+    """The source document: a news item that reports the plan, or the official text that realises it."""
+    news, n = article.news, iris.article_iri(base, article.slug)
+    if news.kind == "official":
+        # the notice as printed is an expression of the plan (ELI); it is no news item and carries no reprint's date
+        out.typed(n, ELI.LegalExpression)
+        out.label(n, news.title)
+        out.add(n, ELI.title, Literal(news.title, lang="zh"))
+        out.add(n, ELI.realizes, p)
+        return
+    out.typed(n, PKG.NewsItem, _types(PKG.NewsItem))
+    out.label(n, news.title)
+    out.add(n, SDO.headline, Literal(news.title, lang="zh"))
+    if news.published is not None:  # a date alone (no time printed) stays a date: no midnight is invented
+        kind = XSD.dateTime if isinstance(news.published, datetime) else XSD.date
+        out.add(n, SDO.datePublished, Literal(news.published.isoformat(), datatype=kind))
+    out.add(n, SDO.inLanguage, Literal("zh-CN"))
+    if news.lede is not None:
+        out.add(n, SDO.abstract, Literal(news.lede.quote, lang="zh"))
+    if news.author is not None:
+        out.add(n, PKG.byline, Literal(news.author, lang="zh"))
+    if news.site is not None:
+        out.add(n, PKG.siteName, Literal(news.site, lang="zh"))
+    if news.source is not None:
+        out.add(n, PKG.statedSource, _place_or_agency(out, news.source, base))
+    out.add(n, PKG.reports, p)
+
+
 def _plan(out: Triples, p: URIRef, plan: Plan, base: str, slug: str) -> None:
     out.typed(p, PKG.Plan, _types(PKG.Plan))
     out.label(p, plan.title)
     out.add(p, ELI.title, Literal(plan.title, lang="zh"))
-    out.add(p, PKG.shortName, Literal(plan.short_name, lang="zh"))
+    if plan.short_name is not None:
+        out.add(p, PKG.shortName, Literal(plan.short_name, lang="zh"))
     for issuer in plan.issuers:
         out.add(p, ELI.passed_by, _place_or_agency(out, issuer, base))
-    out.add(p, PKG.statedIssuerCount, Literal(plan.issuer_count_stated))
-    out.add(p, PKG.statedAreaCount, Literal(plan.areas_stated))
-    out.add(p, PKG.targetYear, Literal(str(plan.target_year), datatype=XSD.gYear))
+    # a stated count that differs from the agencies named stays as stated: the shapes warn with both numbers
+    if plan.issuer_count_stated is not None:
+        out.add(p, PKG.statedIssuerCount, Literal(plan.issuer_count_stated))
+    if plan.areas_stated is not None:
+        out.add(p, PKG.statedAreaCount, Literal(plan.areas_stated))
+    if plan.target_year is not None:
+        out.add(p, PKG.targetYear, Literal(str(plan.target_year), datatype=XSD.gYear))
     if plan.outlook is not None:
         out.add(p, DCTERMS.description, Literal(plan.outlook.quote, lang="zh"))
+    if plan.document_number is not None:
+        out.add(p, ELI.id_local, Literal(plan.document_number.quote))
+    if plan.date_signed is not None:
+        out.add(p, ELI.date_document, Literal(plan.date_signed.isoformat(), datatype=XSD.date))
+    if plan.period_start is not None:
+        _period(out, p, plan, base)
+    if plan.aim is not None:
+        aim = iris.aim_iri(base, slug)
+        out.add(p, PKG.aim, aim)
+        out.typed(aim, PKG.Aim, _types(PKG.Aim))
+        out.label(aim, plan.aim)
+    for goal in plan.goals:
+        g = iris.goal_iri(base, slug, goal.number)
+        out.add(p, PKG.goal, g)
+        out.typed(g, PKG.Goal, _types(PKG.Goal))
+        out.label(g, goal.text)
+        out.add(g, PKG.ordinal, Literal(goal.number))
+        out.add(g, PKG.targetYear, Literal(str(goal.target_year), datatype=XSD.gYear))
+        if plan.aim is not None:
+            out.add(g, PKG.supports, iris.aim_iri(base, slug))
+        _mentions(out, g, goal.mentions, base)
+    for measure in plan.measures:
+        m = iris.measure_iri(base, slug, measure.number)
+        out.add(p, PKG.measure, m)
+        out.typed(m, PKG.Measure, _types(PKG.Measure))
+        out.label(m, measure.text)
+        out.add(m, PKG.ordinal, Literal(measure.number))
+
+
+def _period(out: Triples, p: URIRef, plan: Plan, base: str) -> None:
+    """The five-year plan period the title names, shared by every plan of that period."""
     period = iris.period_iri(base, plan.period_start, plan.period_end)
     out.add(p, PKG.period, period)
     out.typed(period, TIME.Interval)
@@ -121,25 +175,6 @@ def _plan(out: Triples, p: URIRef, plan: Plan, base: str, slug: str) -> None:
         out.typed(instant, TIME.Instant)
         out.label(instant, f"{year}年", en=str(year))
         out.add(instant, TIME.inXSDgYear, Literal(str(year), datatype=XSD.gYear))
-    aim = iris.aim_iri(base, slug)
-    out.add(p, PKG.aim, aim)
-    out.typed(aim, PKG.Aim, _types(PKG.Aim))
-    out.label(aim, plan.aim)
-    for goal in plan.goals:
-        g = iris.goal_iri(base, slug, goal.number)
-        out.add(p, PKG.goal, g)
-        out.typed(g, PKG.Goal, _types(PKG.Goal))
-        out.label(g, goal.text)
-        out.add(g, PKG.ordinal, Literal(goal.number))
-        out.add(g, PKG.targetYear, Literal(str(goal.target_year), datatype=XSD.gYear))
-        out.add(g, PKG.supports, aim)
-        _mentions(out, g, goal.mentions, base)
-    for measure in plan.measures:
-        m = iris.measure_iri(base, slug, measure.number)
-        out.add(p, PKG.measure, m)
-        out.typed(m, PKG.Measure, _types(PKG.Measure))
-        out.label(m, measure.text)
-        out.add(m, PKG.ordinal, Literal(measure.number))
 
 
 def _task_area(out: Triples, p: URIRef, area: TaskArea, base: str, slug: str) -> None:

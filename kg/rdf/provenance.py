@@ -76,11 +76,15 @@ def stated(article: Article, *, base: str) -> Iterator[tuple[URIRef, Span]]:
     """(resource, span) for every resource the article states and every place or agency it names."""
     slug, plan, news = article.slug, article.plan, article.news
     p = iris.plan_iri(base, slug)
-    yield from ((p, s) for s in (plan.title_span, plan.short_name_span, plan.period_span, plan.areas_stated_span))
+    yield from ((p, s) for s in (plan.title_span, plan.short_name_span, plan.period_span, plan.areas_stated_span,
+                                 plan.document_number, plan.date_signed_span) if s is not None)
+    # a stated count that differs from the named agencies is a warning of the extraction; its words stay traceable
+    yield from ((p, w.span) for w in article.warnings)
     if plan.outlook is not None:
         yield p, plan.outlook
-    yield iris.aim_iri(base, slug), plan.aim_span
-    mentions: list[Mention] = [*plan.issuers, news.source]
+    if plan.aim_span is not None:
+        yield iris.aim_iri(base, slug), plan.aim_span
+    mentions: list[Mention] = [*plan.issuers, *([news.source] if news.source else [])]
     for goal in plan.goals:
         yield iris.goal_iri(base, slug, goal.number), goal.span
         mentions += goal.mentions
@@ -98,7 +102,7 @@ def stated(article: Article, *, base: str) -> Iterator[tuple[URIRef, Span]]:
         mentions += claim.mentions
     n = iris.article_iri(base, slug)
     yield from ((n, s) for s in (news.title_span, news.published_span, news.author_span, news.site_span,
-                                 news.lede, news.context))
+                                 news.lede, news.context, plan.notice_title) if s is not None)
     yield from ((iris.mention_iri(base, m), m.span) for m in mentions)
 
 
