@@ -28,18 +28,36 @@ def walkarounds(port: int) -> list[str]:
         f'ASK {{ FILTER("}}") SERVICE <{url}> {{}} }}',
         f"ASK {{ FILTER EXISTS {{ SERVICE <{url}> {{}} }} }}",
         f"ASK {{ SERVICE <{url}> {{ SERVICE <{url}> {{}} }} }}",  # rdflib cannot read this one: refused too
-        "ASK { VALUES ?e { <%s> } SERVICE ?e {} }" % url,
+        f"ASK {{ VALUES ?e {{ <{url}> }} SERVICE ?e {{}} }}",
     ]
 
 
-@pytest.mark.reliability
-@pytest.mark.parametrize("case", range(12))
-def test_service_however_spelled_is_400_and_never_connects(client, listener, case):  # noqa: F811
+ALLOWED = "http://127.0.0.1:9/sparql"  # allow-listed; nothing listens there (SILENT: its failure is ignored)
+
+
+@pytest.fixture(scope="module")
+def federated():
+    """An endpoint with an allow-list: a query naming only allowed endpoints runs in a worker that may connect
+    out, so the guard alone (not the worker's sandbox) must keep every other endpoint away."""
+    app = make_app(EXECUTORS=1, SERVICE_ALLOWLIST=[ALLOWED])
+    yield app
+    app.extensions["kg"].close()
+
+
+# Case 0 is finding 1 itself (the old lexer let it through); the others are spellings it happened to catch.
+@pytest.mark.parametrize("case", [pytest.param(0, marks=pytest.mark.reliability), *range(1, 12)])
+def test_service_however_spelled_is_400_and_never_connects(federated, listener, case):  # noqa: F811
     port, contacts = listener
     query = walkarounds(port)[case]
-    response = client.get("/sparql", query_string={"query": query})
+    query = query[:query.rindex("}")] + f" SERVICE SILENT <{ALLOWED}> {{}} }}"
+    response = federated.test_client().get("/sparql", query_string={"query": query})
     assert response.status_code == 400, response.data
     assert contacts == []
+
+
+def test_allow_listed_service_alone_is_let_through(federated):
+    query = f"SELECT * {{ SERVICE SILENT <{ALLOWED}> {{ ?s ?p ?o }} }}"
+    assert federated.test_client().get("/sparql", query_string={"query": query}).status_code == 200
 
 
 @pytest.mark.parametrize("query", [
@@ -74,7 +92,6 @@ def writable_app():
     app.extensions["kg"].close()
 
 
-@pytest.mark.reliability
 @pytest.mark.parametrize("template", [
     "LOAD <{url}>",
     "L\\u004FAD SILENT <{url}> INTO GRAPH <http://example.org/g>",
@@ -99,7 +116,7 @@ NESTED = {
     "unions": (lambda n: "ASK{" + "UNION".join(["{}"] * n) + "}", 6640),
     "sums": (lambda n: "ASK{FILTER(1" + "+1" * n + ")}", 6933),
     "disjunctions": (lambda n: "ASK{FILTER(false" + "||false" * n + ")}", 9375),
-    "path steps": (lambda n: "ASK{<http://e/s> " + "/".join(["<http://e/p>"] * n) + " ?o}", 8202),
+    "path steps": (lambda n: "ASK{<s> " + "/".join(["<p>"] * n) + " ?o}", 8202),
     "blank nodes": (lambda n: "ASK{?s " + "<http://e/p>[" * n + "<http://e/p> 1" + "]" * n + "}", 3466),
     "collection items": (lambda n: "ASK{?s <http://e/p> (" + " ".join(["1"] * n) + ")}", 4101),
     "exists": (lambda n: "ASK{FILTER(" + "EXISTS{FILTER(" * n + "true" + ")}" * n + ")}", 708),
@@ -107,53 +124,57 @@ NESTED = {
 }
 
 
-def assert_refused_fast(client, text: str):
+def largest(fits, start: int) -> int:
+    """The largest n >= start with fits(n), for fits true at start and monotone (bounded: ~60 calls)."""
+    low, high = start, start * 2
+    while fits(high):  # doubles until past: at most ~20 times for texts up to 1 MiB
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return low
+
+
+def post(client, text: str, **params):
+    return client.post("/sparql", data=text.encode(), content_type="application/sparql-query", query_string=params)
+
+
+# Escaped braces never crashed (pyoxigraph rejects them as syntax); every other construct did.
+@pytest.mark.parametrize("construct", [c if c == "escaped braces" else pytest.param(c, marks=pytest.mark.reliability)
+                                       for c in sorted(NESTED)])
+def test_nesting_ten_times_past_the_crash_never_crashes_the_worker(app, client, construct):
+    generate, crash = NESTED[construct]
+    pids = app.extensions["kg"].pool(app).pids()
+    response = post(client, generate(10 * crash), timeout="2")
+    # Within the bound it runs on the worker's deep stack (long chains may just be slow: 503 at the time
+    # limit, the worker killed on purpose); past it, a 400 before parsing. Never a 500 from a crashed worker.
+    assert response.status_code in (200, 400, 503), response.data[:200]
+    if response.status_code != 503:
+        assert app.extensions["kg"].pool(app).pids() == pids  # the same worker, alive
+
+
+@pytest.mark.parametrize("construct", sorted(NESTED))
+def test_nesting_up_to_the_body_limit_is_400_naming_the_limit(client, construct):
+    generate, crash = NESTED[construct]
+    text = generate(largest(lambda n: len(generate(n).encode()) <= LIMIT, crash))
+    assert LIMIT - 20 < len(text.encode()) <= LIMIT
     started = time.monotonic()
-    response = client.post("/sparql", data=text.encode(), content_type="application/sparql-query")
+    response = post(client, text)
     assert response.status_code == 400, response.data[:200]
     assert f"limit {bounds.BUDGET:,}".encode() in response.data
     assert time.monotonic() - started < 2
 
 
 @pytest.mark.reliability
-@pytest.mark.parametrize("construct", sorted(NESTED))
-def test_nesting_ten_times_past_the_crash_never_crashes_the_worker(app, client, construct):
-    generate, crash = NESTED[construct]
-    pids = app.extensions["kg"].pool(app).pids()
-    response = client.post("/sparql", data=generate(10 * crash).encode(), content_type="application/sparql-query")
-    # Within the bound it runs on the worker's deep stack; past it, a 400 that names the limit. Never a 500.
-    assert response.status_code in (200, 400), response.data[:200]
-    assert response.status_code == 200 or f"limit {bounds.BUDGET:,}".encode() in response.data
-    assert app.extensions["kg"].pool(app).pids() == pids  # the same worker, alive
-
-
-@pytest.mark.parametrize("construct", sorted(NESTED))
-def test_nesting_up_to_the_body_limit_is_400_naming_the_limit(client, construct):
-    generate, crash = NESTED[construct]
-    n = crash
-    while len(generate(n * 2).encode()) <= LIMIT:  # bounded: doubles until past 1 MiB
-        n *= 2
-    text = generate(n)
-    assert LIMIT // 2 < len(text.encode()) <= LIMIT
-    assert_refused_fast(client, text)
-
-
-@pytest.mark.reliability
-@pytest.mark.parametrize("construct", ["braces", "exists", "parentheses", "collection items"])
+@pytest.mark.parametrize("construct", ["braces", "exists", "parentheses", "negations"])
 def test_nesting_just_under_the_bound_answers_and_keeps_the_worker(app, client, construct):
     generate, crash = NESTED[construct]
-    n = crash
-    while bounds.weight(generate(n * 2)) <= bounds.BUDGET:  # bounded: doubles until past the budget
-        n *= 2
-    low, high = n, n * 2
-    while high - low > 1:  # the deepest text still within the bound
-        middle = (low + high) // 2
-        low, high = (middle, high) if bounds.weight(generate(middle)) <= bounds.BUDGET else (low, middle)
-    assert low > 10 * crash  # far past what the default 8 MiB stack survives
+    n = largest(lambda n: bounds.weight(generate(n)) <= bounds.BUDGET, crash)
+    assert n > 10 * crash  # far past what the default 8 MiB stack survives
     pids = app.extensions["kg"].pool(app).pids()
-    response = client.post("/sparql", data=generate(low).encode(), content_type="application/sparql-query")
+    response = post(client, generate(n))
     assert response.status_code in (200, 400), response.data[:200]
-    assert b"limit" not in response.data
+    assert b"limit" not in response.data  # a 400 here is the parser's, not the bound's
     assert app.extensions["kg"].pool(app).pids() == pids  # the same worker, alive
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 

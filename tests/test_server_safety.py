@@ -267,13 +267,13 @@ def test_big_answers_cross_the_process_boundary_in_chunks():
         app.extensions["kg"].close()
 
 
-def test_guard_examples_hold():
+def test_guard_and_bound_examples_hold():
     import doctest
 
-    from server.sparql import guard
+    from server.sparql import bounds
 
-    result = doctest.testmod(guard)
-    assert result.attempted >= 5 and result.failed == 0
+    results = [doctest.testmod(module) for module in (guard, bounds)]
+    assert [r.failed for r in results] == [0, 0] and min(r.attempted for r in results) >= 2
 
 
 def test_a_crashed_worker_is_a_500_with_an_id_and_is_replaced():

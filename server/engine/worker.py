@@ -19,6 +19,7 @@ import sys
 import pyoxigraph as ox
 
 from server.engine import sandbox
+from server.sparql import bounds
 
 # The wire, both ends (server.executor reads with deadlines; the worker may block: it has nothing else to do).
 # A frame is a fixed header, then `meta_len` bytes of JSON, then `body_len` bytes of body. No pickle on
@@ -181,7 +182,8 @@ def main(sock: socket.socket, path: str, in_memory: bool, writable: bool, *, par
         except (EOFError, ConnectionError, KeyboardInterrupt):
             return
         try:
-            meta, body = answer(store, request)
+            # A thread with a stack that any text within server.sparql.bounds can parse in without overflowing.
+            meta, body = bounds.call_on_deep_stack(answer, store, request)
         except SyntaxError as error:
             send(sock, seq, SYNTAX, {}, str(error).encode())
             continue

@@ -12,9 +12,9 @@ import time
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request, Response
 
-from server.errors import OutboundRefused, QueryTimeout
+from server.errors import BadRequest, OutboundRefused, QueryTimeout
 from server.ops import metrics
-from server.sparql import formats, guard, protocol
+from server.sparql import bounds, formats, guard, protocol
 from server.sparql.formats import RDF, RESULTS
 
 TRUNCATED = "X-Result-Truncated"
@@ -32,18 +32,27 @@ def volatile(text: str) -> bool:
     return any(word in lowered for word in _VOLATILE_WORDS) and bool(_VOLATILE.search(text))
 
 
-def refuse_outbound(text: str, allowlist) -> None:
-    """400 when the text names a remote endpoint (SERVICE, LOAD) the allow-list does not."""
-    refused = guard.refused_targets(text, allowlist)
+def screen(text: str, allowlist, *, update: bool = False) -> guard.Reading:
+    """What the guard read in the text; 400 when it could nest past the engine's stack, cannot be read,
+    or names a remote endpoint (SERVICE, LOAD) the allow-list does not."""
+    too_deep = bounds.excess(text)  # first: it also bounds the guard's own parse
+    if too_deep:
+        raise BadRequest(too_deep)
+    try:
+        reading = guard.read(text, update=update)
+    except guard.Unreadable as error:
+        raise OutboundRefused(str(error)) from None
+    refused = guard.refused_targets(reading.targets, allowlist)
     if refused:
         raise OutboundRefused("no outbound requests from this endpoint; not allow-listed: " + ", ".join(refused))
+    return reading
 
 
 def query(app, request: Request, op: protocol.Operation) -> Response:
     """The response to query `op`, or a ServiceError."""
     config, state = app.config, app.extensions["kg"]
     log = request.environ[LOG] = {}
-    refuse_outbound(op.text, config["SERVICE_ALLOWLIST"])
+    reading = screen(op.text, config["SERVICE_ALLOWLIST"])
     timeout = protocol.lowered(op.params, "timeout", float(config["QUERY_TIMEOUT"]))
     cap = int(protocol.lowered(op.params, "max-rows", int(config["ROW_CAP"]), int))
     results_fmt, rdf_fmt = formats.for_query(request, op.params)
@@ -67,11 +76,11 @@ def query(app, request: Request, op: protocol.Operation) -> Response:
     else:
         started = time.perf_counter()
         # The query's own FROM / FROM NAMED choose its dataset; otherwise the default graph is the union.
-        union = op.default_graphs is None and not guard.has_dataset_clause(op.text)
+        union = op.default_graphs is None and not reading.dataset
         request_tuple = ("query" if union else "query-dataset", op.text, op.default_graphs, op.named_graphs,
                          results_fmt and results_fmt.ox_name, rdf_fmt and rdf_fmt.ox_name, cap, endpoint_url)
         # Allow-listed SERVICE targets (the others were refused above) run in the worker that may connect out.
-        network = bool(config["SERVICE_ALLOWLIST"]) and bool(guard.outbound_targets(op.text))
+        network = bool(config["SERVICE_ALLOWLIST"]) and bool(reading.targets)
         try:
             answer = state.pool(app, network=network).run(request_tuple, timeout)
         except QueryTimeout:

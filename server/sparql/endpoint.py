@@ -39,7 +39,7 @@ def _update(op: protocol.Operation) -> Response:
         raise Forbidden("this endpoint is read-only: SPARQL Update is disabled")
     if not _authorised():
         raise Forbidden("SPARQL Update needs 'Authorization: Bearer <token>' with the configured token")
-    answering.refuse_outbound(op.text, current_app.config["SERVICE_ALLOWLIST"])
+    answering.screen(op.text, current_app.config["SERVICE_ALLOWLIST"], update=True)
     state = _state()
     timeout = protocol.lowered(op.params, "timeout", float(current_app.config["QUERY_TIMEOUT"]))
     state.pool(current_app).run(("update", op.text, None, None, None, None, 0, request.base_url), timeout)

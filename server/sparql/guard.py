@@ -1,95 +1,110 @@
-"""Outbound-request guard: finds SERVICE and LOAD targets in SPARQL text, so they can be refused.
+"""The outbound-request guard: SERVICE endpoints and LOAD sources, read from the parsed query, never from a lexer.
 
-pyoxigraph exposes no parser, so this is a careful lexer: strings, IRIs and comments are skipped
-(a keyword inside them is not a keyword), \\u escapes are decoded first (SPARQL allows them
-anywhere in the text), and prefixed names are expanded with the query's own PREFIX lines.
-It errs towards refusing: a SERVICE whose endpoint is a variable or cannot be resolved is refused.
+A keyword can only reach the engine if the text spells it or hides it in \\u escapes, so a text without
+"service", "load" (any case) or a backslash-u has no outbound target, and one without "from" no dataset
+clause; only the others are parsed, with rdflib's SPARQL 1.1 parser and algebra (which decode escapes,
+skip strings, IRIs and comments, and resolve prefixed names as the grammar says). A text it cannot read
+is refused: rdflib lacks some syntax pyoxigraph accepts (RDF-star), and only texts that mention
+SERVICE, LOAD or FROM or use escapes get here. A SERVICE whose endpoint is a variable is refused.
 
->>> outbound_targets('SELECT * { SERVICE <http://a.example/sparql> { ?s ?p ?o } }')
-['http://a.example/sparql']
->>> outbound_targets('SELECT * { ?s <http://x/SERVICE> "SERVICE <http://b/>" } # SERVICE <http://c/>')
-[]
->>> outbound_targets('PREFIX e: <http://e.example/> SELECT * { \\\\u0053ERVICE SILENT e:q {} }')
-['http://e.example/q']
->>> outbound_targets('SELECT * { SERVICE ?endpoint { ?s ?p ?o } }')
-['?endpoint']
+>>> read('SELECT * { SERVICE <http://a.example/sparql> { ?s ?p ?o } }').targets
+('http://a.example/sparql',)
+>>> read('SELECT * { ?s <http://x/SERVICE> "SERVICE <http://b/>" } # SERVICE <http://c/>').targets
+()
+>>> read('PREFIX e: <http://e.example/> SELECT * { \\\\u0053ERVICE SILENT e:q {} }').targets
+('http://e.example/q',)
+>>> read('SELECT * { SERVICE ?endpoint { ?s ?p ?o } }').targets
+('?endpoint',)
+>>> read('PREFIX e: <http://e/> LOAD e:x INTO GRAPH <http://g/>', update=True).targets
+('http://e/x',)
+>>> read('ASK FROM <http://g/> { ?s ?p "from" }').dataset, read('ASK { ?s <http://x/from> ?o }').dataset
+(True, False)
 """
 
-import re
+from typing import NamedTuple
 
-_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_TOKEN = re.compile(
-    r"""
-    (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<comment>\#[^\n\r]*)
-    |(?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
-    |(?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w.:%-]|\\.)*)
-    |(?P<word>[^\W\d]\w*)
-    |(?P<other>\S)
-    """,
-    re.VERBOSE,
-)
-# Keywords whose next term is a remote location: SERVICE (queries and updates) and LOAD (updates).
-_OUTBOUND = {"SERVICE", "LOAD"}
+from server.sparql import bounds
+
+READ_LIMIT = 32 << 10  # rdflib reads about 10 KB/s of VALUES rows: a longer text that needs reading is refused
 
 
-def _unescape(text: str) -> str:
-    """Decode \\uXXXX and \\UXXXXXXXX the way a SPARQL parser does before tokenising."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
+class Unreadable(ValueError):
+    """The text mentions SERVICE, LOAD or FROM (or uses \\u escapes) and rdflib's parser cannot read it."""
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    """(kind, text) of every token but strings and comments."""
-    return [(m.lastgroup, m.group()) for m in _TOKEN.finditer(text) if m.lastgroup not in ("string", "comment")]
+class Reading(NamedTuple):
+    """What the guard found: outbound targets (IRIs, or the raw term) and whether FROM / FROM NAMED is there."""
+
+    targets: tuple[str, ...]
+    dataset: bool
 
 
-def has_dataset_clause(text: str) -> bool:
-    """True when the query has FROM / FROM NAMED (then its own dataset applies, not the union).
-
-    >>> has_dataset_clause('ASK FROM <http://g/> { ?s ?p "FROM" }'), has_dataset_clause('ASK { ?s <http://x/FROM> ?o }')
-    (True, False)
-    """
-    if "FROM" not in text.upper() and "\\u" not in text and "\\U" not in text:
-        return False
-    return any(kind == "word" and value.upper() == "FROM" for kind, value in _tokens(_unescape(text)))
+def _mentions(text: str) -> tuple[bool, bool]:
+    """(may have SERVICE/LOAD, may have FROM): sound, since an escape-free keyword is spelled in the text."""
+    lowered = text.lower()
+    escaped = "\\u" in lowered
+    return escaped or "service" in lowered or "load" in lowered, escaped or "from" in lowered
 
 
-def outbound_targets(text: str) -> list[str]:
-    """Every SERVICE / LOAD target in `text`: an absolute IRI, or the raw term when it is not one."""
-    if "\\u" in text or "\\U" in text:
-        text = _unescape(text)
-    upper = text.upper()
-    if "SERVICE" not in upper and "LOAD" not in upper:
-        return []  # the fast path: nearly every query
-    tokens = _tokens(text)
-    prefixes: dict[str, str] = {}
-    targets = []
-    for i, (kind, value) in enumerate(tokens):
-        if kind != "word":
-            continue
-        keyword = value.upper()
-        if keyword == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2][0] == "iri":
-            prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
-        elif keyword in _OUTBOUND:
-            j = i + 1
-            if j < len(tokens) and tokens[j][1].upper() == "SILENT":
-                j += 1
-            if j >= len(tokens):
-                continue  # truncated text: the parser will reject it
-            term_kind, term = tokens[j]
-            if term_kind == "iri":
-                targets.append(term[1:-1])
-            elif term_kind == "pname" and term.split(":", 1)[0] in prefixes:
-                prefix, local = term.split(":", 1)
-                targets.append(prefixes[prefix] + local)
-            else:
-                targets.append(term)
-    return targets
+def _algebra(text: str, update: bool):
+    """rdflib's algebra of `text`; Unreadable when rdflib cannot parse it."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+    from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+
+    if len(text) > READ_LIMIT:
+        raise Unreadable(f"the guard reads texts that mention SERVICE, LOAD or FROM or use \\u escapes "
+                         f"up to {READ_LIMIT // 1024} KiB; this one is {len(text) // 1024} KiB")
+    # SPARQL decodes escapes once; rdflib would also take \u plus 8 digits: decode first, as the engine does.
+    decoded = bounds.unescape(text)
+    try:
+        if update:
+            return translateUpdate(parseUpdate(decoded)).algebra
+        return translateQuery(parseQuery(decoded))
+    # rdflib reports what it cannot read as ParseException, RecursionError (pyparsing on nested SERVICE),
+    # ValueError (bad code point) or a bare Exception (unknown prefix, odd shapes); each means "unreadable".
+    except (ParseBaseException, RecursionError, ValueError) as error:
+        raise Unreadable(f"the guard could not read the query: {error}") from None
+    except Exception as error:  # noqa: BLE001 - rdflib's own errors are bare Exceptions; see above
+        if type(error) is not Exception:
+            raise
+        raise Unreadable(f"the guard could not read the query: {error}") from None
 
 
-def refused_targets(text: str, allowlist: list[str] | tuple[str, ...]) -> list[str]:
-    """The outbound targets of `text` that the allow-list does not name exactly."""
+def _walk(node, found: list[str]) -> None:
+    """Collect SERVICE endpoints and LOAD sources anywhere in an rdflib algebra tree (iteratively)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import URIRef
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CompValue):
+            if item.name == "ServiceGraphPattern":
+                term = item.get("term")
+                found.append(str(term) if isinstance(term, URIRef) else term.n3() if term is not None else "?")
+            elif item.name == "Load":
+                found.append(str(item.get("iri")))
+            stack.extend(item.values())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+
+
+def read(text: str, *, update: bool = False) -> Reading:
+    """The outbound targets and dataset clause of a query (or, with update=True, an update request)."""
+    outbound, dataset = _mentions(text)
+    if not outbound and not dataset:
+        return Reading((), False)  # the fast path: nearly every query
+    algebra = _algebra(text, update)
+    found: list[str] = []
+    _walk(algebra if update else algebra.algebra, found)
+    has_dataset = not update and bool(algebra.algebra.get("datasetClause"))
+    return Reading(tuple(found), has_dataset)
+
+
+def refused_targets(targets, allowlist) -> list[str]:
+    """The targets that the allow-list does not name exactly."""
     allowed = set(allowlist)
-    return [target for target in outbound_targets(text) if target not in allowed]
+    return [target for target in targets if target not in allowed]
