@@ -1,12 +1,19 @@
 """The agency fact table kg/sources/agencies.csv: well-formed, unambiguous for issuer lists, faithful to what it replaces."""
 
 import csv
+import dataclasses
 import re
 
-import pytest
+from rdflib import Graph, Literal
+from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg.extract.agencies import TABLE, agencies, candidates, resolve
-from kg.paths import SOURCES
+from kg.extract import gazetteer
+from kg.extract.agencies import TABLE, agencies, candidates, resolve, unknown_agency_message
+from kg.extract.model import Mention, Span
+from kg.paths import ROOT, SOURCES
+from kg.rdf.build import DEFAULT_BASE, fact_triples, org_iri
+from kg.rdf.labels import names
+from kg.rdf.namespace import PKG
 
 # The keys already published as {base}id/org/{key}: they must survive any change of the table.
 PUBLISHED_KEYS = ("most", "moe", "miit", "mnr", "mee", "sasac", "cas", "cae", "cast")
@@ -40,17 +47,41 @@ def test_keys_are_unique_iri_slugs():
     assert all(re.fullmatch(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*", key) for key in keys), keys
 
 
-def test_the_published_keys_keep_their_names_from_the_gazetteer():
+def test_every_agency_of_the_snapshot_keeps_its_labels_and_acronym_in_the_table():
+    published = Graph().parse(ROOT / "tests" / "data" / "snapshots" / "kg.nt", format="nt")
     table = {a.key: a for a in agencies()}
-    assert set(PUBLISHED_KEYS) <= set(table)
-    rows = [row for row in _csv(SOURCES / "gazetteer.csv") if row["kind"] == "agency"]
-    if not rows:
-        pytest.skip("gazetteer.csv holds no agency rows any more: agencies.csv is the one table")
-    assert {row["key"] for row in rows} == set(PUBLISHED_KEYS)
-    for row in rows:
-        agency = table[row["key"]]
-        assert (agency.name_zh, agency.name_en, agency.acronym) == (row["name_zh"], row["name_en"], row["acronym"])
-        assert set(row["aliases"].split("|")) <= set(agency.names)
+    keys = {str(s).rsplit("/", 1)[1] for s in published.subjects(RDF.type, PKG.Agency)}
+    assert set(PUBLISHED_KEYS) <= keys <= set(table)
+    for key in keys:
+        iri, agency = org_iri(DEFAULT_BASE, key), table[key]
+        labels = {Literal(agency.name_zh, lang="zh")} | ({Literal(agency.name_en, lang="en")} if agency.name_en else set())
+        assert set(published.objects(iri, RDFS.label)) == labels, key
+        acronyms = {o for o in published.objects(iri, SKOS.altLabel) if o.language == "en"}
+        assert acronyms == ({Literal(agency.acronym, lang="en")} if agency.acronym else set()), key
+
+
+def test_the_gazetteer_holds_one_agency_entry_per_row_of_the_table_and_gazetteer_csv_none():
+    assert [row["kind"] for row in _csv(SOURCES / "gazetteer.csv") if row["kind"] == "agency"] == []
+    entries = [e for e in gazetteer.entries() if e.kind == "agency"]
+    assert [(e.key, e.name_zh, e.name_en, e.aliases, e.acronym) for e in entries] == [
+        (a.key, a.name_zh, a.name_en, a.short_names, a.acronym) for a in agencies()]
+    assert {(e.parent, e.abbreviations) for e in entries} == {("", ())}  # the gazetteer's parent is a region
+    assert gazetteer.lookup("国家卫生健康委").key == "nhc" and gazetteer.lookup("住房城乡建设部").kind == "agency"
+
+
+def test_an_agency_without_an_official_english_name_gets_no_english_label(assembled):
+    _, article, _, _ = assembled
+    nsfc = resolve("国家自然科学基金委员会")
+    assert (nsfc.key, nsfc.name_en, names("agency", "nsfc").en) == ("nsfc", "", "")
+    issuer = Mention("agency", "nsfc", "国家自然科学基金委员会", Span(0, 12, "国家自然科学基金委员会"))
+    plan = dataclasses.replace(article.plan, issuers=(*article.plan.issuers, issuer))
+    facts = Graph()
+    for triple in fact_triples(dataclasses.replace(article, plan=plan)):
+        facts.add(triple)
+    iri = org_iri(DEFAULT_BASE, "nsfc")
+    assert set(facts.objects(iri, RDFS.label)) == {Literal("国家自然科学基金委员会", lang="zh")}
+    assert set(facts.objects(iri, SKOS.altLabel)) == {Literal("自然科学基金委", lang="zh"),
+                                                      Literal("国家自然科学基金委", lang="zh"), Literal("NSFC", lang="en")}
 
 
 def test_every_row_has_an_official_name_a_known_category_and_a_source():
@@ -119,3 +150,21 @@ def test_an_unknown_name_resolves_to_nothing_and_offers_the_closest_agencies():
     assert candidates("国家卫生健康委员")[0].key == "nhc"
     assert candidates("住房城乡建设厅")[0].key == "mohurd"
     assert candidates("某某协调办公室") == ()
+
+
+def test_an_unknown_issuer_is_reported_by_name_with_the_closest_agency():
+    assert unknown_agency_message("国家卫生健康委员") == "国家卫生健康委员: not a known agency; did you mean 国家卫生健康委员会 (nhc)?"
+
+
+def test_an_unknown_issuer_close_to_two_agencies_names_both_best_first():
+    assert unknown_agency_message("中国科学技术部") == (
+        "中国科学技术部: not a known agency; did you mean 科学技术部 (most) or 中国科学技术协会 (cast)?")
+
+
+def test_an_unknown_issuer_close_to_no_agency_says_so():
+    assert unknown_agency_message("某某协调办公室") == "某某协调办公室: not a known agency, and no name in agencies.csv is close"
+
+
+def test_a_candidate_far_behind_the_best_is_not_offered():
+    # 国家民委 is as close to 国家卫生健康委员 as the cut-off allows, but far behind 国家卫生健康委员会
+    assert [a.key for a in candidates("国家卫生健康委员")] == ["nhc"]

@@ -71,7 +71,38 @@ def resolve(name: str) -> Agency | None:
     return _by_name().get(name)
 
 
+# A candidate's name is at least this similar to the unknown name (difflib ratio), and at most MARGIN behind the best
+# candidate's: 国家卫生健康委员 is 0.94 like 国家卫生健康委员会 and 0.5 like 国家民委, and only the first helps.
+CUTOFF, MARGIN = 0.5, 0.15
+
+
+def _closest(name: str, limit: int) -> dict[Agency, str]:
+    """Up to `limit` agencies whose names are closest to `name`, best first, each with its closest name."""
+    scored = sorted(((difflib.SequenceMatcher(None, name, known).ratio(), known) for known in _by_name()),
+                    key=lambda pair: -pair[0])  # stable: equal scores keep the table's order
+    found: dict[Agency, str] = {}
+    for score, known in scored:
+        if score < max(CUTOFF, scored[0][0] - MARGIN) or len(found) == limit:
+            break
+        found.setdefault(_by_name()[known], known)  # an agency's several names count once, by its best
+    return found
+
+
 def candidates(name: str, limit: int = 3) -> tuple[Agency, ...]:
     """The agencies whose names are closest to an unknown `name`, best first, for an error message."""
-    close = difflib.get_close_matches(name, list(_by_name()), n=limit * 3, cutoff=0.5)
-    return tuple(dict.fromkeys(_by_name()[match] for match in close))[:limit]
+    return tuple(_closest(name, limit))
+
+
+def unknown_agency_message(name: str, limit: int = 3) -> str:
+    """What to tell the user about an issuer name no agency has: the name, and the closest agencies' names and keys.
+
+    >>> unknown_agency_message("国家卫生健康委员")
+    '国家卫生健康委员: not a known agency; did you mean 国家卫生健康委员会 (nhc)?'
+    >>> unknown_agency_message("某某协调办公室")
+    '某某协调办公室: not a known agency, and no name in agencies.csv is close'
+    """
+    close = [f"{match} ({agency.key})" for agency, match in _closest(name, limit).items()]
+    if not close:
+        return f"{name}: not a known agency, and no name in {TABLE.name} is close"
+    listed = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} or {close[-1]}"
+    return f"{name}: not a known agency; did you mean {listed}?"

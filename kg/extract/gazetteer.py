@@ -1,10 +1,11 @@
-"""The gazetteer of kg/sources/gazetteer.csv, and finding its entries in text by rule, not substring luck."""
+"""The gazetteer (places of kg/sources/gazetteer.csv, agencies of agencies.csv), and finding its entries in text by rule."""
 
 import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from kg.extract.agencies import Agency, agencies
 from kg.extract.model import Mention, Span
 from kg.paths import SOURCES
 
@@ -19,8 +20,8 @@ class Entry:
     name_en: str
     aliases: tuple[str, ...]
     abbreviations: tuple[str, ...]  # one-character 简称, only trusted inside a name like 科技援疆
-    parent: str
-    acronym: str
+    parent: str  # the province-level region (GB/T 2260 code) a place lies in; empty for agencies
+    acronym: str  # agencies only
 
     @property
     def is_province(self) -> bool:
@@ -32,15 +33,21 @@ def _split(cell: str) -> tuple[str, ...]:
     return tuple(part for part in cell.split("|") if part)
 
 
+def _agency(agency: Agency) -> Entry:
+    # an agency's parent in agencies.csv is its administering ministry, not a region: the gazetteer's parent stays empty
+    return Entry("agency", agency.key, agency.name_zh, agency.name_en, agency.short_names, (), "", agency.acronym)
+
+
 @lru_cache(maxsize=1)
 def entries() -> tuple[Entry, ...]:
-    """All gazetteer entries, in file order."""
+    """Every agency of agencies.csv, then every place of gazetteer.csv, each in file order."""
     with (SOURCES / "gazetteer.csv").open(encoding="utf-8", newline="") as handle:
-        return tuple(
+        places = tuple(
             Entry(row["kind"], row["key"], row["name_zh"], row["name_en"], _split(row["aliases"]),
-                  _split(row["abbreviations"]), row["parent"], row["acronym"])
+                  _split(row["abbreviations"]), row["parent"], "")
             for row in csv.DictReader(handle)
         )
+    return tuple(_agency(agency) for agency in agencies()) + places
 
 
 def entry(kind: str, key: str) -> Entry:

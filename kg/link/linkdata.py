@@ -18,7 +18,7 @@ from kg.rdf import iris
 from kg.rdf.iris import area_iri, gbt2260_iri, org_iri, region_iri, source_iri, standard_iri
 from kg.rdf.namespace import ADMS, PKG
 
-FILES = ("gazetteer.csv", "areas.csv", "macro-regions.csv", "iso3166-2-cn.csv", "identifiers.csv")
+FILES = ("agencies.csv", "gazetteer.csv", "areas.csv", "macro-regions.csv", "iso3166-2-cn.csv", "identifiers.csv")
 
 # Rules behind the links that are not name matches (see kg.link.reconcile.RULES for those).
 RULES = {

@@ -5,18 +5,18 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from kg.extract.gazetteer import entries
 from kg.paths import SOURCES
 
-GAZETTEER = SOURCES / "gazetteer.csv"
 LABELS_EN = SOURCES / "labels-en.csv"
 
 
 @dataclass(frozen=True)
 class Names:
-    """A gazetteer entry's official Chinese name, curated English name, aliases and acronym."""
+    """A gazetteer entry's official Chinese name, English name, aliases and acronym."""
 
     zh: str
-    en: str
+    en: str  # empty where no official English name is known: the resource then gets no @en label
     aliases: tuple[str, ...]
     acronym: str
 
@@ -26,14 +26,11 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@lru_cache(maxsize=4)
-def gazetteer(path: Path = GAZETTEER) -> dict[tuple[str, str], Names]:
-    """(kind, key) → Names, from kg/sources/gazetteer.csv."""
-    table = {}
-    for row in _rows(path):
-        aliases = tuple(a for a in (row.get("aliases") or "").split("|") if a and a != row["name_zh"])
-        table[row["kind"], row["key"]] = Names(row["name_zh"], row["name_en"], aliases, row.get("acronym") or "")
-    return table
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[tuple[str, str], Names]:
+    """(kind, key) → Names, for every entry of kg.extract.gazetteer (agencies.csv and gazetteer.csv)."""
+    return {(e.kind, e.key): Names(e.name_zh, e.name_en, tuple(a for a in e.aliases if a != e.name_zh), e.acronym)
+            for e in entries()}
 
 
 def names(kind: str, key: str) -> Names:
@@ -41,7 +38,8 @@ def names(kind: str, key: str) -> Names:
     try:
         return gazetteer()[kind, key]
     except KeyError:
-        raise KeyError(f"no gazetteer entry for {kind} {key!r} in {GAZETTEER.name}") from None
+        table = "agencies.csv" if kind == "agency" else "gazetteer.csv"
+        raise KeyError(f"no gazetteer entry for {kind} {key!r} in kg/sources/{table}") from None
 
 
 @lru_cache(maxsize=4)
