@@ -92,3 +92,24 @@ def test_every_shape_says_its_severity_and_speaks_both_languages(shapes):
 def test_untranslated_task_is_a_warning_not_a_failure(shapes, ontology):
     validation = validate(FIXTURES / "invalid" / "label-en--untranslated-task.ttl", shapes=shapes, ontology=ontology)
     assert validation.conforms and validation.count("Warning") == 1
+
+
+def test_agency_without_official_english_name_is_a_warning_that_says_so(shapes, ontology):
+    validation = validate(FIXTURES / "invalid" / "Agency-label-en--agency-without-english-label.ttl", shapes=shapes,
+                          ontology=ontology)
+    assert validation.conforms and validation.count("Warning") == 1
+    assert "official English name is not known" in validation.results[0].message_en
+
+
+def test_a_copied_task_outside_any_area_fails_on_its_area_and_its_label(shapes, ontology, tmp_path):
+    # item 7 of issue 12: a task resource copied under a new IRI, hung from the plan but listed by no area
+    graph = union_graph(load(FIXTURES / "valid" / "minimal.trig"))
+    task = rdflib.URIRef("https://policykg.example/id/plan/test/task/1.2")
+    copy = rdflib.URIRef("https://policykg.example/id/plan/test/task/9.9")
+    for p, o in list(graph.predicate_objects(task)):
+        graph.add((copy, p, o))
+    (tmp_path / "copied.ttl").write_bytes(graph.serialize(format="turtle", encoding="utf-8"))
+    validation = validate(tmp_path / "copied.ttl", shapes=shapes, ontology=ontology)
+    assert not validation.conforms
+    assert {(r.source_shape, r.focus) for r in validation.results} == {
+        (PKGSH + "Task-area", str(copy)), (PKGSH + "UniqueTaskLabels", "https://policykg.example/id/plan/test")}

@@ -13,7 +13,7 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS as DCT
 from rdflib.namespace import OWL, RDF, RDFS, SDO, SKOS, TIME, XSD
 
-from kg.rdf.namespace import ADMS, ELI, NIF, WD
+from kg.rdf.namespace import ADMS, ELI, NIF, PPLAN, WD
 
 HERE = Path(__file__).parent
 B = "https://policykg.example/"
@@ -22,6 +22,7 @@ PKG = Namespace(f"{B}def/")  # open: mutations may name terms the vocabulary lac
 TEXT = "科技部印发方案。一是科技援疆，支持新疆碳中和攻关，打造丝路创新高地。目标是西部创新能力提升。保障措施：健全机制。健全机制。"
 P = URIRef(f"{B}id/plan/test")
 A1, T1, T2 = URIRef(f"{P}/area/1"), URIRef(f"{P}/task/1.1"), URIRef(f"{P}/task/1.2")
+A2, T3 = URIRef(f"{P}/area/2"), URIRef(f"{P}/task/2.1")  # only in mutations: a second area, a third task
 G1, M1, AIM, C1 = URIRef(f"{P}/goal/1"), URIRef(f"{P}/measure/1"), URIRef(f"{P}/aim"), URIRef(f"{P}/claim/1")
 MOST, R, R2 = URIRef(f"{B}id/org/most"), URIRef(f"{B}id/region/650000"), URIRef(f"{B}id/region/620400")
 NA, MR = URIRef(f"{B}id/area/silk-road-economic-belt"), URIRef(f"{B}id/area/western-china")
@@ -64,8 +65,9 @@ def minimal() -> dict[str, list[tuple]]:
         (A1, PKG.headline, Literal("科技援疆", lang="zh")), (A1, PKG.task, T1), (A1, PKG.task, T2),
         (A1, PKG.targetsRegion, R), (A1, PKG.mentions, NA),
         (T1, RDF.type, PKG.Task), *labelled(T1, "支持新疆碳中和攻关", "Carbon neutrality research in Xinjiang"),
-        (T1, PKG.ordinal, Literal(1)),
+        (T1, PKG.ordinal, Literal(1)), (T1, PPLAN.isStepOfPlan, P),
         (T2, RDF.type, PKG.Task), *labelled(T2, "打造丝路创新高地", "A Silk Road innovation hub"), (T2, PKG.ordinal, Literal(2)),
+        (T2, PPLAN.isStepOfPlan, P),
         (G1, RDF.type, PKG.Goal), *labelled(G1, "西部创新能力提升", "Western innovation capacity rises"),
         (G1, PKG.ordinal, Literal(1)), (G1, PKG.supports, AIM), (G1, PKG.mentions, MR),
         (AIM, RDF.type, PKG.Aim), *labelled(AIM, "目标是西部创新能力提升", "The aim"),
@@ -104,11 +106,12 @@ def minimal() -> dict[str, list[tuple]]:
     return {"kg": kg, "provenance": provenance, "links": links, "divisions": divisions}
 
 
-def _clone(g: Graph, node: URIRef) -> None:
+def _clone(g: Graph, node: URIRef) -> BNode:
     """Add a blank-node twin of `node` with the same outgoing triples (fails sh:nodeKind sh:IRI only)."""
     twin = BNode()
     for p, o in list(g.predicate_objects(node)):
         g.add((twin, p, o))
+    return twin
 
 
 def _replace(g: Graph, s, p, new) -> None:
@@ -116,9 +119,51 @@ def _replace(g: Graph, s, p, new) -> None:
     g.add((s, p, new))
 
 
+def _replace_label(g: Graph, s, new: Literal) -> None:
+    """Replace the label of `s` in the language of `new`, keeping its other labels."""
+    for old in [o for o in g.objects(s, RDFS.label) if o.language == new.language]:
+        g.remove((s, RDFS.label, old))
+    g.add((s, RDFS.label, new))
+
+
+def _task(g: Graph, task: URIRef, zh: Literal, en: Literal) -> None:
+    """Add a complete task of the plan (a pplan:Step of it, with labels, ordinal and span) that no area lists yet."""
+    for t in ((task, RDF.type, PKG.Task), (task, RDFS.label, zh), (task, RDFS.label, en), (task, PKG.ordinal, Literal(1)),
+              (task, PKG.span, SPANS["t2"][0]), (task, PPLAN.isStepOfPlan, P)):
+        g.add(t)
+
+
+def _area(g: Graph, tasks: tuple[URIRef, ...], *, of_plan: bool = True) -> None:
+    """Add a complete second task area listing `tasks`; of the plan (which then states two areas) unless told not."""
+    for t in ((A2, RDF.type, PKG.TaskArea), *labelled(A2, "科技援藏", "S&T aid to Tibet"), (A2, PKG.ordinal, Literal(2)),
+              (A2, PKG.headline, Literal("科技援藏", lang="zh")), (A2, PKG.targetsRegion, R), (A2, PKG.span, SPANS["area"][0]),
+              *((A2, PKG.task, task) for task in tasks)):
+        g.add(t)
+    if of_plan:
+        g.add((P, PKG.taskArea, A2))
+        _replace(g, P, PKG.statedAreaCount, Literal(2))
+
+
+def _blank_area(g: Graph) -> None:
+    """A blank-node twin of the area that lists a task of its own (so each task still has exactly one area)."""
+    twin = _clone(g, A1)
+    g.remove((twin, PKG.task, None))
+    _task(g, T3, ZH_T3, EN_T3)
+    g.add((twin, PKG.task, T3))
+
+
+def _blank_task(g: Graph) -> None:
+    """A complete task named by a blank node, with labels of its own, that the area lists."""
+    _task(g, T3, ZH_T3, EN_T3)
+    twin = _clone(g, T3)
+    g.remove((T3, None, None))
+    g.add((A1, PKG.task, twin))
+
+
 T1_SPAN = SPANS["t1"][0]
 ZH_T1 = Literal("支持新疆碳中和攻关", lang="zh")
 EN_T1 = Literal("Carbon neutrality research in Xinjiang", lang="en")
+ZH_T3, EN_T3 = Literal("建设高原科技平台", lang="zh"), Literal("A plateau S&T platform", lang="en")
 
 # shape local name, case, what is wrong, the change
 MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
@@ -136,6 +181,13 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
     ("PlanIssuedByAgency", "plan-without-issuer", "a plan no agency issued", lambda g: g.remove((P, ELI.passed_by, None))),
     ("UniqueTaskLabels", "two-tasks-same-label", "two tasks of the plan with the same label",
      lambda g: (g.remove((T2, RDFS.label, Literal("打造丝路创新高地", lang="zh"))), g.add((T2, RDFS.label, ZH_T1)))),
+    ("UniqueTaskLabels", "same-english-label", "two tasks of the plan with the same @en label (their @zh labels differ)",
+     lambda g: _replace_label(g, T2, EN_T1)),
+    ("UniqueTaskLabels", "same-label-in-two-areas", "a task of a second area with the @zh label of a task of the first",
+     lambda g: (_task(g, T3, ZH_T1, EN_T3), _area(g, (T3,)))),
+    ("UniqueTaskLabels", "step-of-plan-in-an-area-of-no-plan",
+     "a step of the plan, listed by an area the plan does not list, with the @zh label of a task of the plan",
+     lambda g: (_task(g, T3, ZH_T1, EN_T3), _area(g, (T3,), of_plan=False))),
     ("StatedIssuerCount", "nine-stated-one-found", "nine issuers stated, one found (a warning)",
      lambda g: _replace(g, P, PKG.statedIssuerCount, Literal(9))),
     ("StatedAreaCount", "seven-stated-one-found", "seven areas stated, one found (a warning)",
@@ -144,17 +196,22 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
     ("Goal", "blank-node-goal", "a goal without an IRI", lambda g: _clone(g, G1)),
     ("Goal-supports", "goal-supports-plan", "a goal supporting the plan instead of the aim",
      lambda g: _replace(g, G1, PKG.supports, P)),
-    ("TaskArea", "blank-node-area", "a task area without an IRI", lambda g: _clone(g, A1)),
+    ("TaskArea", "blank-node-area", "a task area without an IRI, listing a task of its own", lambda g: _blank_area(g)),
     ("TaskArea-headline", "area-without-headline", "a task area without a headline", lambda g: g.remove((A1, PKG.headline, None))),
-    ("TaskArea-task", "area-without-tasks", "a task area without tasks", lambda g: g.remove((A1, PKG.task, None))),
+    ("TaskArea-task", "area-without-tasks", "a second task area of the plan without tasks", lambda g: _area(g, ())),
     ("TaskAreaTargetsRegion", "area-targets-nothing", "a task area that targets no region",
      lambda g: g.remove((A1, PKG.targetsRegion, None))),
-    ("Task", "blank-node-task", "a task without an IRI", lambda g: _clone(g, T1)),
+    ("Task", "blank-node-task", "a task without an IRI, listed by the area", lambda g: _blank_task(g)),
+    ("Task-area", "task-outside-any-area", "a step of the plan with a label of its own that no task area lists",
+     lambda g: _task(g, T3, ZH_T3, EN_T3)),
+    ("Task-area", "task-in-two-areas", "a task that a second area of the plan lists too", lambda g: _area(g, (T1,))),
+    ("Task-area", "task-listed-by-a-plan", "a task that the plan lists with pkg:task instead of an area",
+     lambda g: (_task(g, T3, ZH_T3, EN_T3), g.add((P, PKG.task, T3)))),
     ("Measure", "blank-node-measure", "a measure without an IRI", lambda g: _clone(g, M1)),
     ("Agency", "blank-node-agency", "an agency without an IRI", lambda g: _clone(g, MOST)),
     ("label-zh", "agency-without-chinese-label", "an agency without a @zh label",
      lambda g: g.remove((MOST, RDFS.label, Literal("科学技术部", lang="zh")))),
-    ("Agency-label-en", "agency-without-english-label", "an agency without an @en label",
+    ("Agency-label-en", "agency-without-english-label", "an agency whose official English name is not known (a warning)",
      lambda g: g.remove((MOST, RDFS.label, Literal("Ministry of Science and Technology", lang="en")))),
     ("Region", "area-targets-untyped-region", "a task area targeting a resource that is not a pkg:Region",
      lambda g: (g.add((A1, PKG.targetsRegion, URIRef(f"{B}id/region/640000"))),
