@@ -63,19 +63,23 @@ def _labelled(label: str, clean: str, line: Span) -> re.Match | None:
     return _search(rf"{label}：(?P<name>\S+)", clean, line.start, line.end)
 
 
-def _header(clean: str, paragraphs: list[Span]) -> tuple[re.Match | None, Span | None, int]:
+def _title(paragraphs: list[Span], notice: re.Match | None) -> Span:
+    """The document's title: an official text's notice title (关于印发《…》的通知), else the first line."""
+    return next(p for p in paragraphs if p.start <= notice.start() < p.end) if notice else paragraphs[0]
+
+
+def _header(clean: str, paragraphs: list[Span], title: Span) -> tuple[re.Match | None, Span | None, int]:
     """The publication date, the date line it stands in, and where the header (title and date line) ends."""
-    header = paragraphs[1 : genre()["news"]["header_paragraphs"]]
+    header = [p for p in paragraphs[: genre()["news"]["header_paragraphs"]] if p != title]
     when = _published(clean, header)
     dateline = next((p for p in header if when and p.start <= when.start() < p.end), None)
-    return when, dateline, dateline.end if dateline else paragraphs[0].end
+    return when, dateline, max(title.end, dateline.end if dateline else 0)
 
 
-def _document(text: Text, paragraphs: list[Span], issued: re.Match | None, official: bool) -> NewsItem:
+def _document(text: Text, paragraphs: list[Span], title: Span, issued: re.Match | None, official: bool) -> NewsItem:
     """The source document's own parts: title, date, source, author, site, lede and context, where printed."""
     clean, news = text.clean, genre()["news"]
-    title = paragraphs[0]
-    when, dateline, header_end = _header(clean, paragraphs)
+    when, dateline, header_end = _header(clean, paragraphs, title)
     source = author = None
     if dateline:
         source, author = _labelled(news["source_label"], clean, dateline), _labelled(news["author_label"], clean, dateline)
@@ -229,9 +233,10 @@ def extract(text: Text, *, slug: str) -> Article:
         raise ExtractionError("the text is too short to be a policy news article")
     head = paragraphs[: genre()["news"]["header_paragraphs"]]
     notice = _search(patterns["notice_title"], clean, head[0].start, head[-1].end)
-    _, _, header_end = _header(clean, paragraphs)
+    title = _title(paragraphs, notice)
+    _, _, header_end = _header(clean, paragraphs, title)
     issuers, count, title_span, issued, dated = _issuers(clean, paragraphs, header_end, notice)
-    news = _document(text, paragraphs, issued, official=notice is not None)
+    news = _document(text, paragraphs, title, issued, official=notice is not None)
     warnings = []
     stated_issuers = chinese_number(count.quote) if count else None
     if stated_issuers is not None and stated_issuers != len(issuers):

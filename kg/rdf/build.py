@@ -1,6 +1,6 @@
 """Article dataclasses → an rdflib Dataset on the Oxigraph store: ontology, facts and provenance graphs."""
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -97,13 +97,14 @@ def _document(out: Triples, article: Article, p: URIRef, base: str) -> None:
         out.label(n, news.title)
         out.add(n, ELI.title, Literal(news.title, lang="zh"))
         out.add(n, ELI.realizes, p)
+        if news.published is not None:  # the date the text was put online (发布日期), not the plan's own date
+            out.add(n, ELI.date_publication, Literal(news.published.isoformat(), datatype=_date_type(news.published)))
         return
     out.typed(n, PKG.NewsItem, _types(PKG.NewsItem))
     out.label(n, news.title)
     out.add(n, SDO.headline, Literal(news.title, lang="zh"))
-    if news.published is not None:  # a date alone (no time printed) stays a date: no midnight is invented
-        kind = XSD.dateTime if isinstance(news.published, datetime) else XSD.date
-        out.add(n, SDO.datePublished, Literal(news.published.isoformat(), datatype=kind))
+    if news.published is not None:
+        out.add(n, SDO.datePublished, Literal(news.published.isoformat(), datatype=_date_type(news.published)))
     out.add(n, SDO.inLanguage, Literal("zh-CN"))
     if news.lede is not None:
         out.add(n, SDO.abstract, Literal(news.lede.quote, lang="zh"))
@@ -114,6 +115,11 @@ def _document(out: Triples, article: Article, p: URIRef, base: str) -> None:
     if news.source is not None:
         out.add(n, PKG.statedSource, _place_or_agency(out, news.source, base))
     out.add(n, PKG.reports, p)
+
+
+def _date_type(when: datetime | date) -> URIRef:
+    """xsd:dateTime when the source prints a time; a date alone stays a date (no midnight is invented)."""
+    return XSD.dateTime if isinstance(when, datetime) else XSD.date
 
 
 def _plan(out: Triples, p: URIRef, plan: Plan, base: str, slug: str) -> None:
