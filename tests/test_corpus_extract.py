@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from opencc import OpenCC
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
@@ -113,6 +114,16 @@ def test_the_garbled_copy_normalises_to_the_clean_fixture():
     garbled = normalize(raw("guidance-six-agencies-garbled"))
     assert garbled.clean == normalize(raw("guidance-six-agencies")).clean
     assert {r.kind for r in garbled.repairs} >= {"traditional", "pinyin", "punctuation"}
+
+
+def test_mojibake_is_repaired_in_a_source_that_is_not_the_seed():
+    # two GBK byte losses in a traditional-character reprint of the nine-agency plan, read out of step as the seed's
+    # are: 力支 → χ?, 發 → l (each made by dropping one byte of the GBK encoding and decoding the rest)
+    traditional = OpenCC("s2t").convert(raw("plan-nine-agencies"))
+    garbled = traditional.replace("有力支撐", "有χ?撐", 1).replace("研發新型", "研l新型", 1)
+    text = normalize(garbled)
+    assert [(r.raw, r.result) for r in text.repairs if r.kind == "mojibake"] == [("χ?", "力支"), ("l", "發")]
+    assert text.clean == normalize(raw("plan-nine-agencies")).clean
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ def _converter() -> opencc.OpenCC:
 def to_simplified(text: str) -> str:
     """Convert traditional characters to simplified ones.
 
-    >>> to_simplified("東西部科技合作實施方案")
-    '东西部科技合作实施方案'
+    >>> to_simplified("示例合作實施方案")
+    '示例合作实施方案'
     """
     return _converter().convert(text)

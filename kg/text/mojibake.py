@@ -7,9 +7,12 @@ few ways the lost byte(s) could be restored (each ``?`` the decoder left is eith
 unknown byte or a whole lost character), and keep the reading whose characters the rest
 of the document actually uses.  Nothing here knows what the article says.
 
->>> text = "引領區??萍贾\ue758螌幭闹攸c產業提質增效;推動寧夏科技園區跨區域合作"
+>>> text = "有χ?撐城鄉建設;大力支持"  # 有力支撐 with one byte lost: 力支 read out of step
 >>> [(text[e.start:e.end], e.result) for e in mojibake_edits(text)]
-[('??萍贾\ue758螌幭闹攸c', '?科技支撐寧夏重點')]
+[('χ?', '力支')]
+>>> text = "研l新型儲能技術;發展新型儲能"  # 研發: the lead byte of 發 lost, its trail byte read as 'l'
+>>> [(text[e.start:e.end], e.result) for e in mojibake_edits(text)]
+[('l', '發')]
 >>> text = "在本網發表的作品,如涉及作品內容、版權等問題,請?谧髌钒l表之日起一周內與本網聯系"
 >>> [(text[e.start:e.end], e.result) for e in mojibake_edits(text)]
 [('?谧髌钒l', '在作品發')]

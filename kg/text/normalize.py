@@ -1,12 +1,12 @@
 """Raw article → clean simplified-Chinese text, with an offset map back to the raw text and a list of repairs.
 
->>> text = normalize("化工儀器網(wǎng)首頁>資訊中心\\n《“十四五” 東西部科技合作實(shí)施方案》(以下簡(jiǎn)稱《方案》)\\n關(guān)鍵詞")
+>>> text = normalize("示例網(wǎng)首頁>資訊中心\\n《“十四五” 示例合作實(shí)施方案》(以下簡(jiǎn)稱《方案》)\\n關(guān)鍵詞")
 >>> text.clean
-'《“十四五” 东西部科技合作实施方案》（以下简称《方案》）'
+'《“十四五” 示例合作实施方案》（以下简称《方案》）'
 >>> text.raw[slice(*text.raw_span(0, 3))]
 '《“十'
->>> normalize("支撐寧夏重點(diǎn)產(chǎn)業(yè)").clean
-'支撑宁夏重点产业'
+>>> normalize("支撐城鄉重點(diǎn)產(chǎn)業(yè)").clean
+'支撑城乡重点产业'
 """
 
 import re
