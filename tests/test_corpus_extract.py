@@ -235,8 +235,9 @@ def test_a_date_alone_is_published_as_a_date_not_an_invented_midnight(tmp_path):
     assert published == {Literal("2022-08-15", datatype=XSD.date)}
 
 
-def test_one_agency_issuing_alone_is_read_without_a_count():
-    text = re.sub(r"近日，[^《]+印发", "近日，科技部印发", raw("guidance-six-agencies"), count=1)
+@pytest.mark.parametrize("sentence", ["近日，科技部印发", "日前，科技部正式印发了", "科技部近日印发", "近日，科技部关于印发"])
+def test_one_agency_issuing_alone_is_read_without_a_count(sentence):
+    text = re.sub(r"近日，[^《]+印发", sentence, raw("guidance-six-agencies"), count=1)
     article = read(text)
     assert [m.key for m in article.plan.issuers] == ["most"]
     assert article.plan.issuer_count_stated is None and article.warnings == ()

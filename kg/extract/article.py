@@ -76,14 +76,16 @@ def _header(clean: str, paragraphs: list[Span], title: Span) -> tuple[re.Match |
     return when, dateline, max(title.end, dateline.end if dateline else 0)
 
 
-def _document(text: Text, paragraphs: list[Span], title: Span, issued: re.Match | None, official: bool) -> NewsItem:
+def _document(text: Text, paragraphs: list[Span], title: Span, header: tuple[re.Match | None, Span | None, int],
+              issued: re.Match | None, official: bool) -> NewsItem:
     """The source document's own parts: title, date, source, author, site, lede and context, where printed."""
     clean, news = text.clean, genre()["news"]
-    when, dateline, header_end = _header(clean, paragraphs, title)
+    when, dateline, header_end = header
     source = author = None
     if dateline:
         source, author = _labelled(news["source_label"], clean, dateline), _labelled(news["author_label"], clean, dateline)
-    site = None if official else _search(news["site_tag"], clean, header_end)
+    # a site tag opens the report's body, before its issuer sentence (a 【…】 further down is something else)
+    site = _search(news["site_tag"], clean, header_end, issued.start()) if issued and not official else None
     lede = context = None
     anchor = site.start() if site else issued.start() if issued and not official else None
     if anchor is not None:
@@ -234,9 +236,9 @@ def extract(text: Text, *, slug: str) -> Article:
     head = paragraphs[: genre()["news"]["header_paragraphs"]]
     notice = _search(patterns["notice_title"], clean, head[0].start, head[-1].end)
     title = _title(paragraphs, notice)
-    _, _, header_end = _header(clean, paragraphs, title)
-    issuers, count, title_span, issued, dated = _issuers(clean, paragraphs, header_end, notice)
-    news = _document(text, paragraphs, title, issued, official=notice is not None)
+    header = _header(clean, paragraphs, title)
+    issuers, count, title_span, issued, dated = _issuers(clean, paragraphs, header[2], notice)
+    news = _document(text, paragraphs, title, header, issued, official=notice is not None)
     warnings = []
     stated_issuers = chinese_number(count.quote) if count else None
     if stated_issuers is not None and stated_issuers != len(issuers):
