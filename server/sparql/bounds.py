@@ -6,8 +6,8 @@ triple pattern of a group (`?s :p 1, 2, …`, collections `(1 2 …)`); past its
 SIGSEGV. No lexer decides here (strings, IRIs and comments could hide or fake brackets): every occurrence
 of a character that can start such a step counts, wherever it is, after \\u escapes are decoded. Each
 weighs about the KiB of stack its worst construct was measured to take, so the sum bounds the stack any
-parse of the text can need; the worker runs each request on a thread with STACK_BYTES of stack (only
-touched pages cost memory), more than twice the worst measured need of a text at BUDGET.
+parse of the text can need; the query worker runs each text on a thread whose stack is 2.5 times the
+worst measured need of its weight (only touched pages cost memory).
 
 >>> weight('ASK { ?s ?p "o" }') < 30, excess('SELECT * { ?s ?p ?o }') is None
 (True, True)
@@ -18,16 +18,22 @@ True
 import re
 import threading
 
-# Stack units (about 1 KiB each) per occurrence. Measured at 8 MiB, the worst construct per unit was
-# EXISTS{FILTER(…)} nested 708 deep (1.2 KiB a unit); nested `{`, `(`, `!`, `1+1+…` and 4,101-item
-# collections took 0.5–1.0 KiB a unit; thresholds grow linearly with the stack (2,197 nested `{` at
-# 8 MiB, 70,312 at 256 MiB). Items of a collection need only a separator: whitespace, `"`, `<`, `?`…
+# Stack units (about 1 KiB each) per occurrence, from crash depths measured at 8 MiB (they grow linearly
+# with the stack: 2,197 nested `{` at 8 MiB, 70,312 at 256 MiB). Per unit, the worst constructs were:
+# 4,101-item collections `(1 2 …)` (1.0 KiB: items need only a separator, so whitespace, `"`, `<`, `?`, `.`,
+# `+`, `-` all count), nested builtin calls `STR(STR(…` (927-956 deep: 9 KiB per `(`), `FILTER EXISTS{…`
+# (839 deep: 10 KiB per `{` and space), `EXISTS{FILTER(…` (708 deep), `1+1+…` (6,933), `!!…` (9,375).
 WEIGHTS = {
-    "{": 8, "(": 2, "[": 3, "!": 1, "|": 1, "&": 1, "+": 2, "-": 2, "*": 2, "/": 1, ",": 1, ";": 1, ".": 2,
+    "{": 10, "(": 10, "[": 3, "!": 1, "|": 1, "&": 1, "+": 2, "-": 2, "*": 2, "/": 1, ",": 1, ";": 1, ".": 2,
     "<": 2, '"': 1, "'": 1, "?": 2, "$": 2, " ": 2, "\n": 2, "\t": 2, "\r": 2,
 }
-BUDGET = 200_000  # units: a VALUES block of 5,000 rows of an IRI and a typed literal weighs about 95,000
-STACK_BYTES = 512 << 20  # 2.1 x the 240 MiB that BUDGET units take in the worst measured construct
+BUDGET = 300_000  # units: a VALUES block of 5,000 rows of an IRI and a typed date weighs about 210,000
+STACK_BYTES = 768 << 20  # 2.5 x the ~300 MiB that BUDGET units take in the worst measured construct
+# Texts up to SHALLOW units run on the worker's own long-lived thread (SHALLOW_STACK_BYTES, 2.5 x their need);
+# heavier ones on a thread of their own, whose stack is unmapped when it ends, so no deep text leaves
+# hundreds of MiB of touched stack behind.
+SHALLOW = 25_000
+SHALLOW_STACK_BYTES = 64 << 20
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -55,21 +61,21 @@ def excess(text: str) -> str | None:
     if units <= BUDGET:
         return None
     return (f"query refused before parsing: it could nest deeper than the engine allows ({units:,} units of "
-            f"nesting weight, limit {BUDGET:,}; each {{ weighs 8, each ( or whitespace 2, …). "
+            f"nesting weight, limit {BUDGET:,}; each {{ or ( weighs 10, each whitespace 2, …). "
             f"Split it, or use fewer brackets, operators or values")
 
 
-def call_on_deep_stack(function, *args):
-    """function(*args) on a new thread with STACK_BYTES of stack; its result, or its exception re-raised here."""
+def call_on_deep_stack(function, *args, stack_bytes: int = STACK_BYTES, **kwargs):
+    """function(*args, **kwargs) on a new thread with `stack_bytes` of stack; its result, or its exception."""
     outcome = {}
 
     def target():
         try:
-            outcome["value"] = function(*args)
+            outcome["value"] = function(*args, **kwargs)
         except BaseException as error:  # handed to the caller as is, never swallowed
             outcome["error"] = error
 
-    previous = threading.stack_size(STACK_BYTES)
+    previous = threading.stack_size(stack_bytes)
     try:
         thread = threading.Thread(target=target, name="query")
         thread.start()
@@ -79,3 +85,11 @@ def call_on_deep_stack(function, *args):
     if "error" in outcome:
         raise outcome.pop("error")
     return outcome["value"]
+
+
+def call_for(text: str, function, *args):
+    """function(*args) here if `text` is within SHALLOW (the caller runs on SHALLOW_STACK_BYTES), else on a
+    thread of its own with STACK_BYTES."""
+    if weight(text) <= SHALLOW:
+        return function(*args)
+    return call_on_deep_stack(function, *args)
