@@ -120,6 +120,15 @@ def test_shapes_that_pyshacl_cannot_run_are_400_with_its_reason(client):
     assert "Traceback" not in body and "Error:" not in body
 
 
+@pytest.mark.reliability
+def test_shapes_whose_sparql_rdflib_cannot_evaluate_are_400_not_500(client):
+    # Found by the fuzz: GRAPH in a constraint over the single data graph makes rdflib raise a bare Exception.
+    response = post_shapes(client, constraint("SELECT $this WHERE { GRAPH <urn:x:g> { $this ?p ?o } }"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "shapes: could not be evaluated" in body, body[:500]
+    assert "Traceback" not in body
+
+
 HARDENED = """
 import sys
 import rdflib

@@ -158,6 +158,22 @@ def _report(graph, report_format: str | None, prefixes: dict) -> bytes | None:
     return ox.serialize(triples, format=rdf_format)
 
 
+class UnusableShapes(Exception):
+    """The client's own shapes failed while rdflib evaluated them (rdflib raises bare Exceptions for many misuses)."""
+
+
+def _validate(validate, data_quads, shapes_quads):
+    """kg.publish.validate on the input; a failure inside the client's own shapes is theirs to fix, not ours."""
+    if shapes_quads is None:
+        return validate(data_quads)  # our shapes: any failure is a bug (500 with a log id)
+    try:
+        return validate(data_quads, shapes=shapes_quads)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as error:  # noqa: BLE001 - evaluating user-written SPARQL: rdflib's errors are plain Exceptions
+        raise UnusableShapes(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__) from None
+
+
 def check_and_validate(data: bytes, shapes: bytes | None, base: str, report_format: str | None = None,
                        prefixes: dict | None = None) -> tuple:
     """The answer tuple for one validation (in an already confined and hardened process)."""
@@ -171,13 +187,15 @@ def check_and_validate(data: bytes, shapes: bytes | None, base: str, report_form
         _check(data_quads, "data")
         if shapes_quads is not None:
             _check(shapes_quads, "shapes")
-        outcome = validate(data_quads, shapes=shapes_quads)
+        outcome = _validate(validate, data_quads, shapes_quads)
     except Refused as error:
         return ("refused", str(error))
     except Invalid as error:
         return ("bad", str(error))
     except pyshacl.errors.ReportableRuntimeError as error:  # the shapes are not usable SHACL (pySHACL says why)
         return ("bad", f"shapes: not usable: {error.message}")
+    except UnusableShapes as error:
+        return ("bad", f"shapes: could not be evaluated: {error}")
     return ("ok", outcome.conforms, _report(outcome.report_graph, report_format, prefixes or {}),
             outcome.results if report_format is None else ())
 
