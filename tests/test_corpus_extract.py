@@ -26,14 +26,16 @@ FIXTURES = sorted(p.stem for p in CORPUS.glob("*.txt"))
 WHEN = datetime(2026, 1, 1, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
 
-# Shapes of shapes/policykg.ttl that refuse a part these sources legitimately lack (a national task area targets no
-# region; a plan without 十四五 in its title has no period). When the shapes are relaxed, this table empties.
+# Shapes of shapes/policykg.ttl that refuse a fixture's graph: none. A part these sources legitimately lack (a
+# national task area targets no region; a plan without 十四五 in its title has no period) is no violation.
 REFUSED_BY_SHAPES = {
-    "guidance-six-agencies": {"TaskAreaTargetsRegion"},
-    "guidance-six-agencies-garbled": {"TaskAreaTargetsRegion"},
-    "plan-nine-agencies": {"TaskAreaTargetsRegion", "Plan-period"},
+    "guidance-six-agencies": set(),
+    "guidance-six-agencies-garbled": set(),
+    "plan-nine-agencies": set(),
     "notice-outline": set(),
 }
+# New sources have no curated English labels yet: those warnings are about translation, not about a part lacking.
+UNTRANSLATED = {"label-en", "Agency-label-en"}
 
 
 def raw(name: str) -> str:
@@ -354,28 +356,30 @@ def test_each_fixture_conforms_but_for_the_shapes_that_refuse_a_part_it_lacks(na
     assert validation.conforms == (not REFUSED_BY_SHAPES[name])
 
 
-# A part a source may legitimately lack, and the shapes that refuse the graph without it today (the base fixture's own
-# refusals included): the list for relaxing shapes/policykg.ttl.
+# A part a source may legitimately lack, and the shapes that report its absence: none refuses the graph; a warning
+# only where a reader should know something is missing (a news item without a date, a plan no source gives task
+# areas for). A date alone, a one-clause area and a plan without a five-year plan in its title are no result at all.
 ABSENT_PARTS = [
-    ("a-date-alone", "guidance-six-agencies", lambda t: t.replace("2022-08-15 10:20", "2022年08月15日", 1),
-     {"NewsItem-published", "TaskAreaTargetsRegion"}),
-    ("no-date", "guidance-six-agencies", lambda t: t.replace("2022-08-15 10:20  ", "", 1),
-     {"NewsItem-published", "TaskAreaTargetsRegion"}),
-    ("an-area-without-tasks", "guidance-six-agencies", lambda t: re.sub(r"(一是强化成果供给)[^；]*；", r"\1；", t),
-     {"TaskArea-task", "TaskAreaTargetsRegion"}),
-    ("no-task-areas", "guidance-six-agencies", lambda t: re.sub(r"\n《意见》部署了[^\n]+\n", "\n", t), {"Plan-taskArea"}),
-    ("no-period", "notice-outline", lambda t: t.replace("“十四五”", ""), {"Plan-period"}),
+    ("a-date-alone", "guidance-six-agencies", lambda t: t.replace("2022-08-15 10:20", "2022年08月15日", 1), set()),
+    ("no-date", "guidance-six-agencies", lambda t: t.replace("2022-08-15 10:20  ", "", 1), {"NewsItem-dated"}),
+    ("an-area-without-tasks", "guidance-six-agencies", lambda t: re.sub(r"(一是强化成果供给)[^；]*；", r"\1；", t), set()),
+    ("no-task-areas", "guidance-six-agencies", lambda t: re.sub(r"\n《意见》部署了[^\n]+\n", "\n", t),
+     {"Plan-taskArea-known"}),
+    ("no-period", "notice-outline", lambda t: t.replace("“十四五”", ""), set()),
 ]
 
 
-@pytest.mark.parametrize(("case", "name", "change", "refused"), ABSENT_PARTS, ids=[c[0] for c in ABSENT_PARTS])
-def test_a_legitimately_absent_part_is_left_out_and_refused_only_by_the_shapes_named(case, name, change, refused,
-                                                                                      tmp_path):
+@pytest.mark.parametrize(("case", "name", "change", "warned"), ABSENT_PARTS, ids=[c[0] for c in ABSENT_PARTS])
+def test_a_legitimately_absent_part_is_left_out_and_the_graph_conforms_with_a_warning_only_where_named(
+        case, name, change, warned, tmp_path):
     source = tmp_path / f"{case}.txt"
     source.write_text(change(raw(name)), encoding="utf-8")
     _, _, dataset, _ = assemble(input_path=source, build_time=WHEN)
     validation = validate(dataset)
-    assert {r.source_shape.rsplit("#", 1)[-1] for r in validation.results if r.severity == "Violation"} == refused
+    reported = [r for r in validation.results if r.source_shape.rsplit("#", 1)[-1] not in UNTRANSLATED]
+    assert validation.conforms, validation.text()
+    assert {r.source_shape.rsplit("#", 1)[-1] for r in reported} == warned
+    assert all(r.severity == "Warning" for r in reported)
 
 
 def test_a_stated_source_that_is_no_agency_is_left_out():

@@ -39,7 +39,7 @@ def _expected(path: Path) -> str:
 
 
 def test_fixture_files_are_found():
-    assert len(VALID) >= 1
+    assert len(VALID) >= 6  # the minimal graph and one per part a source may lack
     assert len(INVALID) >= 50
 
 
@@ -99,6 +99,27 @@ def test_agency_without_official_english_name_is_a_warning_that_says_so(shapes, 
                           ontology=ontology)
     assert validation.conforms and validation.count("Warning") == 1
     assert "official English name is not known" in validation.results[0].message_en
+
+
+@pytest.mark.parametrize(("fixture", "said"), [
+    ("NewsItem-dated--news-item-without-date", "no publication date"),
+    ("Plan-taskArea-known--plan-without-areas", "no task area"),
+])
+def test_a_part_a_reader_should_know_is_missing_is_one_warning_that_says_so(fixture, said, shapes, ontology):
+    validation = validate(FIXTURES / "invalid" / f"{fixture}.ttl", shapes=shapes, ontology=ontology)
+    assert validation.conforms and validation.count("Warning") == 1 and validation.count("Violation") == 0
+    assert said in validation.results[0].message_en
+
+
+@pytest.mark.parametrize(("fixture", "value"), [
+    ("TaskAreaTargetsRegion--names-a-province-it-does-not-target", "<https://policykg.example/id/region/650000>"),
+    ("TaskAreaTargetsRegion--targets-a-province-it-does-not-name", "<https://policykg.example/id/region/650000>"),
+    ("PlanPeriodInTitle--five-year-plan-title-without-period", '"“十四五”测试方案"@zh'),
+])
+def test_a_part_the_text_names_is_still_required_and_the_report_names_it(fixture, value, shapes, ontology):
+    validation = validate(FIXTURES / "invalid" / f"{fixture}.ttl", shapes=shapes, ontology=ontology)
+    assert not validation.conforms
+    assert [r.value for r in validation.results] == [value]
 
 
 def test_a_copied_task_outside_any_area_fails_on_its_area_and_its_label(shapes, ontology, tmp_path):

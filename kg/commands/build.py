@@ -24,15 +24,23 @@ def _timestamp(value: str) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
 
+def parts(article) -> str:
+    """What a source gave its plan, one count per part it has: a part the source lacks is left out, never shown as 0."""
+    plan = article.plan
+    counts = ((len(plan.issuers), "issuing agency", "issuing agencies"), (len(plan.goals), "goal", "goals"),
+              (int(plan.aim is not None), "aim", "aims"), (len(plan.areas), "task area", "task areas"),
+              (sum(len(area.tasks) for area in plan.areas), "task", "tasks"),
+              (len(plan.measures), "measure", "measures"), (len(article.claims), "claim", "claims"))
+    return " · ".join(f"{n} {one if n == 1 else many}" for n, one, many in counts if n)
+
+
 def summary(result) -> str:
     """Counts per class, repairs and defects, for the terminal."""
     plan = result.article.plan
-    tasks = sum(len(area.tasks) for area in plan.areas)
     repairs = Counter(r.kind for r in result.text.repairs)
     lines = [
         f"plan: {plan.title}",
-        f"  1 plan · {len(plan.issuers)} issuing agencies · {len(plan.goals)} goals + 1 aim · {len(plan.areas)} task areas · "
-        f"{tasks} tasks · {len(plan.measures)} measures · {len(result.article.claims)} claims",
+        f"  1 plan · {parts(result.article)}",
         "  repairs: " + ", ".join(f"{count} {kind}" for kind, count in sorted(repairs.items())),
         f"  unrepaired characters kept as '?': {len(result.text.unrepaired)}",
         f"  source defects: {len(result.article.defects)} "

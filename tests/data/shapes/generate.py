@@ -1,8 +1,10 @@
-"""Writes the shape fixtures: valid/minimal.trig and one invalid/{Shape}--{case}.ttl per mutation of it.
+"""Writes the shape fixtures: valid/minimal.trig, valid/{case}.ttl per part a source may lack, and one
+invalid/{Shape}--{case}.ttl per mutation of the minimal graph.
 
 Run `.venv/bin/python tests/data/shapes/generate.py` after changing the shapes or this file, and commit the output.
 Each invalid file is the minimal valid graph with one small change, so that it fails on exactly the shape its name
-starts with (tests/test_shapes.py checks that against sh:sourceShape).
+starts with (tests/test_shapes.py checks that against sh:sourceShape); each valid variant leaves out one part and
+conforms without any result.
 """
 
 from collections.abc import Callable
@@ -27,7 +29,8 @@ G1, M1, AIM, C1 = URIRef(f"{P}/goal/1"), URIRef(f"{P}/measure/1"), URIRef(f"{P}/
 MOST, R, R2 = URIRef(f"{B}id/org/most"), URIRef(f"{B}id/region/650000"), URIRef(f"{B}id/region/620400")
 NA, MR = URIRef(f"{B}id/area/silk-road-economic-belt"), URIRef(f"{B}id/area/western-china")
 ID1, ID2 = URIRef(f"{B}id/identifier/gbt2260/650000"), URIRef(f"{B}id/identifier/iso3166-2/CN-XJ")
-N = URIRef(f"{B}doc/article/test")
+N, OFFICIAL = URIRef(f"{B}doc/article/test"), URIRef(f"{B}doc/article/test-official")
+TITLE = Literal("“十四五”测试方案", lang="zh")  # names a five-year plan, so the plan has its period
 CTX = URIRef(f"{N}#char=0,{len(TEXT)}")
 D1, REP = URIRef(f"{N}/defect/1.3"), URIRef(f"{N}/repair/pinyin/0-5")
 
@@ -56,14 +59,15 @@ def labelled(s: URIRef, zh: str, en: str | None) -> list[tuple]:
 def minimal() -> dict[str, list[tuple]]:
     """Graph name → triples of the smallest graph with one resource of every class, conforming to the shapes."""
     kg = [
-        (P, RDF.type, PKG.Plan), *labelled(P, "测试方案", "Test plan"), (P, PKG.taskArea, A1), (P, ELI.passed_by, MOST),
+        (P, RDF.type, PKG.Plan), *labelled(P, "测试方案", "Test plan"), (P, ELI.title, TITLE), (P, PKG.taskArea, A1),
+        (P, ELI.passed_by, MOST),
         (P, PKG.period, URIRef(f"{B}id/period/2021-2025")), (P, PKG.targetYear, Literal("2025", datatype=XSD.gYear)),
         (P, PKG.goal, G1), (P, PKG.measure, M1), (P, PKG.aim, AIM),
         (P, PKG.statedIssuerCount, Literal(1)), (P, PKG.statedAreaCount, Literal(1)),
         (URIRef(f"{B}id/period/2021-2025"), RDF.type, TIME.Interval),
         (A1, RDF.type, PKG.TaskArea), *labelled(A1, "科技援疆", "S&T aid to Xinjiang"), (A1, PKG.ordinal, Literal(1)),
         (A1, PKG.headline, Literal("科技援疆", lang="zh")), (A1, PKG.task, T1), (A1, PKG.task, T2),
-        (A1, PKG.targetsRegion, R), (A1, PKG.mentions, NA),
+        (A1, PKG.targetsRegion, R), (A1, PKG.mentions, R), (A1, PKG.mentions, NA),
         (T1, RDF.type, PKG.Task), *labelled(T1, "支持新疆碳中和攻关", "Carbon neutrality research in Xinjiang"),
         (T1, PKG.ordinal, Literal(1)), (T1, PPLAN.isStepOfPlan, P),
         (T2, RDF.type, PKG.Task), *labelled(T2, "打造丝路创新高地", "A Silk Road innovation hub"), (T2, PKG.ordinal, Literal(2)),
@@ -80,6 +84,8 @@ def minimal() -> dict[str, list[tuple]]:
         (N, RDF.type, PKG.NewsItem), *labelled(N, "测试新闻", None), (N, PKG.reports, P),
         (N, SDO.datePublished, Literal("2022-03-07T09:48:19+08:00", datatype=XSD.dateTime)),
         (C1, RDF.type, PKG.Claim), *labelled(C1, "打造丝路创新高地", "A Silk Road innovation hub"), (C1, PKG.attachedTo, T2),
+        (OFFICIAL, RDF.type, ELI.LegalExpression), *labelled(OFFICIAL, "关于印发测试方案的通知", None), (OFFICIAL, ELI.realizes, P),
+        (OFFICIAL, ELI.date_publication, Literal("2022-03-04", datatype=XSD.date)),
     ]
     provenance = [
         (CTX, RDF.type, NIF.Context), (CTX, RDF.type, NIF.OffsetBasedString), (CTX, NIF.isString, Literal(TEXT)),
@@ -136,7 +142,8 @@ def _task(g: Graph, task: URIRef, zh: Literal, en: Literal) -> None:
 def _area(g: Graph, tasks: tuple[URIRef, ...], *, of_plan: bool = True) -> None:
     """Add a complete second task area listing `tasks`; of the plan (which then states two areas) unless told not."""
     for t in ((A2, RDF.type, PKG.TaskArea), *labelled(A2, "科技援藏", "S&T aid to Tibet"), (A2, PKG.ordinal, Literal(2)),
-              (A2, PKG.headline, Literal("科技援藏", lang="zh")), (A2, PKG.targetsRegion, R), (A2, PKG.span, SPANS["area"][0]),
+              (A2, PKG.headline, Literal("科技援藏", lang="zh")), (A2, PKG.targetsRegion, R), (A2, PKG.mentions, R),
+              (A2, PKG.span, SPANS["area"][0]),
               *((A2, PKG.task, task) for task in tasks)):
         g.add(t)
     if of_plan:
@@ -161,6 +168,7 @@ def _blank_task(g: Graph) -> None:
 
 
 T1_SPAN = SPANS["t1"][0]
+PERIOD2 = URIRef(f"{B}id/period/2026-2030")
 ZH_T1 = Literal("支持新疆碳中和攻关", lang="zh")
 EN_T1 = Literal("Carbon neutrality research in Xinjiang", lang="en")
 ZH_T3, EN_T3 = Literal("建设高原科技平台", lang="zh"), Literal("A plateau S&T platform", lang="en")
@@ -174,8 +182,14 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
     ("span", "aim-without-span", "the aim without a text span", lambda g: g.remove((AIM, PKG.span, None))),
     ("ordinal", "task-ordinal-zero", "a task numbered 0", lambda g: _replace(g, T1, PKG.ordinal, Literal(0))),
     ("Plan", "blank-node-plan", "a plan without an IRI", lambda g: _clone(g, P)),
-    ("Plan-taskArea", "plan-without-areas", "a plan without task areas", lambda g: g.remove((P, PKG.taskArea, None))),
-    ("Plan-period", "plan-without-period", "a plan without a period", lambda g: g.remove((P, PKG.period, None))),
+    ("Plan-taskArea", "area-that-is-a-task", "a plan listing a task as one of its task areas",
+     lambda g: (g.add((P, PKG.taskArea, T1)), _replace(g, P, PKG.statedAreaCount, Literal(2)))),
+    ("Plan-taskArea-known", "plan-without-areas", "a plan whose source lists no task area (a warning)",
+     lambda g: (g.remove((P, PKG.taskArea, None)), g.remove((P, PKG.statedAreaCount, None)))),
+    ("Plan-period", "two-periods", "a plan with two periods",
+     lambda g: (g.add((P, PKG.period, PERIOD2)), g.add((PERIOD2, RDF.type, TIME.Interval)))),
+    ("PlanPeriodInTitle", "five-year-plan-title-without-period", "a plan whose title names 十四五 but has no period",
+     lambda g: g.remove((P, PKG.period, None))),
     ("Plan-targetYear", "target-year-integer", "a target year typed xsd:integer",
      lambda g: _replace(g, P, PKG.targetYear, Literal(2025))),
     ("PlanIssuedByAgency", "plan-without-issuer", "a plan no agency issued", lambda g: g.remove((P, ELI.passed_by, None))),
@@ -198,9 +212,12 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
      lambda g: _replace(g, G1, PKG.supports, P)),
     ("TaskArea", "blank-node-area", "a task area without an IRI, listing a task of its own", lambda g: _blank_area(g)),
     ("TaskArea-headline", "area-without-headline", "a task area without a headline", lambda g: g.remove((A1, PKG.headline, None))),
-    ("TaskArea-task", "area-without-tasks", "a second task area of the plan without tasks", lambda g: _area(g, ())),
-    ("TaskAreaTargetsRegion", "area-targets-nothing", "a task area that targets no region",
+    ("TaskArea-task", "area-lists-a-goal", "a task area listing a goal as one of its tasks",
+     lambda g: g.add((A1, PKG.task, G1))),
+    ("TaskAreaTargetsRegion", "names-a-province-it-does-not-target", "a task area naming Xinjiang that targets no region",
      lambda g: g.remove((A1, PKG.targetsRegion, None))),
+    ("TaskAreaTargetsRegion", "targets-a-province-it-does-not-name", "a task area targeting Xinjiang without naming it",
+     lambda g: g.remove((A1, PKG.mentions, R))),
     ("Task", "blank-node-task", "a task without an IRI, listed by the area", lambda g: _blank_task(g)),
     ("Task-area", "task-outside-any-area", "a step of the plan with a label of its own that no task area lists",
      lambda g: _task(g, T3, ZH_T3, EN_T3)),
@@ -215,6 +232,7 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
      lambda g: g.remove((MOST, RDFS.label, Literal("Ministry of Science and Technology", lang="en")))),
     ("Region", "area-targets-untyped-region", "a task area targeting a resource that is not a pkg:Region",
      lambda g: (g.add((A1, PKG.targetsRegion, URIRef(f"{B}id/region/640000"))),
+                g.add((A1, PKG.mentions, URIRef(f"{B}id/region/640000"))),
                 [g.add(t) for t in labelled(URIRef(f"{B}id/region/640000"), "宁夏回族自治区", "Ningxia")],
                 g.add((URIRef(f"{B}id/region/640000"), PKG.divisionCode, Literal("640000"))),
                 g.add((URIRef(f"{B}id/region/640000"), PKG.adminLevel, PKG.ProvinceLevel)))),
@@ -234,10 +252,19 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
     ("SameAsOutsideBase", "same-as-own-iri", "owl:sameAs pointing inside the dataset",
      lambda g: g.add((R, OWL.sameAs, URIRef(f"{B}id/region/650001")))),
     ("NewsItem", "blank-node-news", "a news item without an IRI", lambda g: _clone(g, N)),
-    ("NewsItem-published", "no-publication-time", "a news item without a publication time",
+    ("NewsItem-published", "date-as-plain-string", "a news item whose date is a plain string",
+     lambda g: _replace(g, N, SDO.datePublished, Literal("2022-03-07"))),
+    ("NewsItem-published", "two-publication-times", "a news item with two publication times",
+     lambda g: g.add((N, SDO.datePublished, Literal("2022-03-08", datatype=XSD.date)))),
+    ("NewsItem-dated", "news-item-without-date", "a news item whose source prints no date (a warning)",
      lambda g: g.remove((N, SDO.datePublished, None))),
     ("NewsItem-reports", "reports-a-region", "a news item reporting a region instead of a plan",
      lambda g: _replace(g, N, PKG.reports, R)),
+    ("OfficialText", "blank-node-official-text", "an official text without an IRI", lambda g: _clone(g, OFFICIAL)),
+    ("OfficialText-realizes", "realizes-nothing", "an official text that realizes no plan",
+     lambda g: g.remove((OFFICIAL, ELI.realizes, None))),
+    ("OfficialText-published", "date-as-year", "an official text whose date online is a year",
+     lambda g: _replace(g, OFFICIAL, ELI.date_publication, Literal("2022", datatype=XSD.gYear))),
     ("Claim", "blank-node-claim", "a claim without an IRI", lambda g: _clone(g, C1)),
     ("Claim-attachedTo", "claim-attached-to-nothing", "a claim attached to no task", lambda g: g.remove((C1, PKG.attachedTo, None))),
     ("Span", "blank-node-span", "a task whose span is a blank node",
@@ -263,6 +290,31 @@ MUTATIONS: list[tuple[str, str, str, Callable[[Graph], None]]] = [
 ]
 
 
+# case, what is absent (or optional) and conforms without any result, the change
+ABSENT: list[tuple[str, str, Callable[[Graph], None]]] = [
+    ("national-area-targets-no-region", "a national task area: it names no province and targets none",
+     lambda g: (g.remove((A1, PKG.targetsRegion, None)), g.remove((A1, PKG.mentions, R)))),
+    ("plan-without-period", "a plan whose title names no five-year plan, so it has no period",
+     lambda g: (g.remove((P, PKG.period, None)), _replace(g, P, ELI.title, Literal("测试方案", lang="zh")))),
+    ("news-item-dated-without-time", "a news item dated 2022年03月07日 (an xsd:date, no invented midnight)",
+     lambda g: _replace(g, N, SDO.datePublished, Literal("2022-03-07", datatype=XSD.date))),
+    ("area-of-one-clause-without-tasks", "a second task area printed as one clause, so it lists no task",
+     lambda g: _area(g, ())),
+    ("official-text-without-date", "an official text with no date online (the plan keeps its own date)",
+     lambda g: g.remove((OFFICIAL, ELI.date_publication, None))),
+]
+
+
+def _mutated(change: Callable[[Graph], None]) -> Graph:
+    """The union of the minimal graph with one change applied."""
+    union = Graph()
+    for triples in minimal().values():
+        for t in triples:
+            union.add(t)
+    change(union)
+    return union
+
+
 def _turtle(g: Graph) -> bytes:
     from kg.publish.dump import turtle  # the project's own sorted, prefixed Turtle writer
     from kg.rdf.oxi import to_quads
@@ -271,7 +323,7 @@ def _turtle(g: Graph) -> bytes:
 
 
 def main() -> None:
-    """Write valid/minimal.trig and every invalid/*.ttl."""
+    """Write valid/minimal.trig, the valid variants and every invalid/*.ttl."""
     dataset = Dataset()
     for name, triples in minimal().items():
         graph = dataset.graph(URIRef(f"{B}graph/{name}"))
@@ -289,12 +341,13 @@ def main() -> None:
     (HERE / "valid" / "minimal.trig").write_bytes(header + trig)
     for old in (HERE / "invalid").glob("*.ttl"):
         old.unlink()
+    for old in (HERE / "valid").glob("*.ttl"):
+        old.unlink()
+    for case, why, change in ABSENT:
+        note = f"# Conforms without any result: {why}.\n# Generated by tests/data/shapes/generate.py: edit that, not this.\n"
+        (HERE / "valid" / f"{case}.ttl").write_bytes(note.encode() + _turtle(_mutated(change)))
     for shape, case, why, change in MUTATIONS:
-        union = Graph()
-        for triples in minimal().values():
-            for t in triples:
-                union.add(t)
-        change(union)
+        union = _mutated(change)
         note = f"# Fails on pkgsh:{shape} only: {why}.\n# Generated by tests/data/shapes/generate.py: edit that, not this.\n"
         (HERE / "invalid" / f"{shape}--{case}.ttl").write_bytes(note.encode() + _turtle(union))
 
