@@ -166,10 +166,12 @@ def _validate(validate, data_quads, shapes_quads):
     """kg.publish.validate on the input; a failure inside the client's own shapes is theirs to fix, not ours."""
     if shapes_quads is None:
         return validate(data_quads)  # our shapes: any failure is a bug (500 with a log id)
+    import pyshacl.errors
+
     try:
         return validate(data_quads, shapes=shapes_quads)
-    except (MemoryError, RecursionError):
-        raise
+    except (MemoryError, RecursionError, pyshacl.errors.ReportableRuntimeError):
+        raise  # each answered as what it is (check_and_validate, main)
     except Exception as error:  # noqa: BLE001 - evaluating user-written SPARQL: rdflib's errors are plain Exceptions
         raise UnusableShapes(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__) from None
 
