@@ -14,6 +14,7 @@ from pathlib import Path
 PACKAGE = files("kg")
 SOURCES = PACKAGE / "sources"
 ARTICLE = SOURCES / "article-east-west-st-2022.txt"
+MANIFEST = SOURCES / "sources.toml"  # the sources the project ships (kg.manifest)
 ONTOLOGY = PACKAGE / "ontology" / "policykg.ttl"
 SHAPES = PACKAGE / "shapes" / "policykg.ttl"
 QUERIES = PACKAGE / "queries"

@@ -88,22 +88,28 @@ def place_mentions(article: Article) -> list[Mention]:
     return [found[k] for k in sorted(found)]
 
 
-def link(dataset: Dataset, article: Article, *, base: str = DEFAULT_BASE) -> LinkReport:
-    """Add graph/divisions (the reference table), graph/links (links + evidence) and linkset descriptions to graph/meta."""
+def link(dataset: Dataset, articles: Article | tuple[Article, ...], *, base: str = DEFAULT_BASE) -> LinkReport:
+    """Add graph/divisions (the reference table), graph/links (links + evidence) and linkset descriptions to graph/meta,
+    for one source or several (each mention's evidence names its own source's text)."""
+    articles = (articles,) if isinstance(articles, Article) else tuple(articles)
     divisions = add_divisions(dataset.graph(graph_iri(base, "divisions")), base=base)
-    linked, unlinked = [], []
-    for mention in place_mentions(article):
-        found = reconcile_mention(mention)
-        if isinstance(found, Match):
-            linked.append(Linked(mention, found))
-        else:
-            unlinked.append(Unlinked(mention, found.reason, found.candidates))
+    linked, unlinked, triples = [], [], _activity(base)
+    for article in articles:
+        found_here: tuple[list, list] = ([], [])
+        for mention in place_mentions(article):
+            found = reconcile_mention(mention)
+            if isinstance(found, Match):
+                found_here[0].append(Linked(mention, found))
+            else:
+                found_here[1].append(Unlinked(mention, found.reason, found.candidates))
+        triples += _evidence(found_here[0], article.slug, base) + _failures(found_here[1], article.slug, base)
+        linked += found_here[0]
+        unlinked += found_here[1]
     links = dataset.graph(graph_iri(base, "links"))
-    triples = _activity(base) + _evidence(linked, article.slug, base) + _failures(unlinked, article.slug, base)
     areas = {x.match.key for x in linked if x.match.kind == "area"}
     codes = sorted({x.match.key for x in linked if x.match.kind == "division"}
                    | {code for key, relation, code, _ in area_relations() if key in areas and relation == "member"})
-    agencies = sorted({m.key for m in _mentions(article) if m.kind == "agency"})
+    agencies = sorted({m.key for article in articles for m in _mentions(article) if m.kind == "agency"})
     counted = {
         "gbt2260": linkdata.gbt2260_links(codes, base=base),
         "iso3166-2": linkdata.iso_links(base=base),

@@ -40,7 +40,7 @@ TITLES = {
 }
 GRAPH_TITLES = {
     "ontology": ("本体", "ontology"),
-    "kg": ("事实", "facts"),
+    "kg": ("方案事实（各来源合并）", "facts of the plans (all sources merged)"),
     "provenance": ("来源：文本片段、修复、缺陷与构建", "provenance: text spans, repairs, defects and the build"),
     "links": ("与其他数据集的链接", "links to other datasets"),
     "divisions": ("行政区划代码表（GB/T 2260）", "administrative division table (GB/T 2260)"),
@@ -123,6 +123,14 @@ def _build_time(quads: list[ox.Quad]) -> datetime:
     return datetime.fromisoformat(times[-1])
 
 
+def _graph_title(path: str, name: str) -> tuple[str, str]:
+    """(zh, en) title of a named graph: the fixed graphs by name, a source's graph by the source's slug."""
+    if path.startswith("source/"):
+        slug = path.removeprefix("source/")
+        return f"来源 {slug} 的陈述及其与方案图的差异", f"what source {slug} states, and where it differs from the plan graph"
+    return GRAPH_TITLES.get(path, (name, name))
+
+
 def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime | None = None,
              period: tuple[int, int] | None = None) -> Graph:
     """The meta graph ({base}graph/meta) describing `data` and the dump files `dumps`; returned and, when `data`
@@ -170,8 +178,8 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
     bilingual(g, dataset, DCTERMS.title, "《“十四五”东西部科技合作实施方案》知识图谱",
                "Knowledge graph of the 14th Five-Year East–West S&T Cooperation Implementation Plan")
     bilingual(g, dataset, DCTERMS.description,
-               "从新闻报道中抽取的政策知识图谱：方案、重点任务、目标、保障措施、印发部门与所涉地区，每个事实都可追溯到原文片段。",
-               "A policy knowledge graph extracted from a news article: the plan, its task areas, tasks, goals and "
+               "从新闻报道和官方文本中抽取的政策知识图谱：方案、重点任务、目标、保障措施、印发部门与所涉地区，每个事实都可追溯到原文片段。",
+               "A policy knowledge graph extracted from news reports and official texts: the plan, its task areas, tasks, goals and "
                "guarantee measures, the agencies that issued it and the regions it targets, every fact traced to its text span.")
     for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
                  (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL), (DCAT.landingPage, URIRef(base)),
@@ -199,12 +207,12 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
         if isinstance(q.graph_name, ox.NamedNode):
             by_graph[q.graph_name.value].append(q)
     for name, graph_quads in sorted(by_graph.items()):
-        subset = typed(g, URIRef(f"{dataset}/graph/{name.rsplit('/', 1)[-1]}"), VOID.Dataset)
+        path = name.removeprefix(f"{base}graph/")  # kg, provenance … or source/{slug}
+        subset = typed(g, URIRef(f"{dataset}/graph/{path}"), VOID.Dataset)
         typed(g, subset, SD.Graph)
         g.add((dataset, VOID.subset, subset))
         g.add((subset, DCTERMS.isPartOf, dataset))
-        zh, en = GRAPH_TITLES.get(name.rsplit("/", 1)[-1], (name, name))
-        bilingual(g, subset, DCTERMS.title, zh, en)
+        bilingual(g, subset, DCTERMS.title, *_graph_title(path, name))
         _statistics(g, subset, graph_quads)
     nested = set(g.objects(None, VOID.subset))
     for linkset in sorted(set(g.subjects(RDF.type, VOID.Linkset)) - nested):

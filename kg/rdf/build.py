@@ -1,12 +1,15 @@
-"""Article dataclasses → an rdflib Dataset on the Oxigraph store: ontology, facts and provenance graphs."""
+"""Sources → an rdflib Dataset on the Oxigraph store: ontology, the plan graph, one graph per source, provenance."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SDO, SKOS, TIME, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, SDO, SKOS, TIME, XSD
 
 from kg.extract.model import Article, Mention, Plan, TaskArea
+from kg.manifest import Source
 from kg.paths import ONTOLOGY
 from kg.rdf import iris
 from kg.rdf.iris import (  # noqa: F401  (re-exported: kg.build is where others look for the IRI functions)
@@ -35,8 +38,9 @@ from kg.rdf.iris import (  # noqa: F401  (re-exported: kg.build is where others 
     year_iri,
 )
 from kg.rdf.labels import english_labels, names
+from kg.rdf.merge import merge
 from kg.rdf.namespace import ELI, PKG, PPLAN, bind_prefixes
-from kg.rdf.provenance import provenance_triples
+from kg.rdf.provenance import provenance_triples, source_description
 from kg.rdf.triples import Triples
 from kg.text.normalize import Text
 
@@ -55,35 +59,79 @@ def _types(cls: URIRef) -> tuple[URIRef, ...]:
     return tuple(sorted(c for c in ontology().transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)))
 
 
+@dataclass(frozen=True)
+class SourceText:
+    """One source as read: its manifest entry, repaired text, extraction, SHA-256 of its bytes, kind, plan slug."""
+
+    source: Source
+    text: Text
+    article: Article
+    sha256: str
+    kind: str  # one of kg.manifest.KINDS
+    plan_slug: str
+
+
 def build_dataset(article: Article, text: Text, *, base: str = DEFAULT_BASE, build_time: datetime,
                   input_sha256: str) -> Dataset:
-    """The ontology, kg and provenance graphs of one article; the same input gives the same triples."""
+    """The graphs of one source whose plan is named by the source's own slug."""
+    kind = "official text" if article.news.kind == "official" else "news report"
+    source = SourceText(Source(Path(article.slug), article.slug, kind), text, article, input_sha256, kind, article.slug)
+    return build_sources([source], base=base, build_time=build_time)
+
+
+def build_sources(sources: list[SourceText], *, base: str = DEFAULT_BASE, build_time: datetime) -> Dataset:
+    """The ontology graph, the plan graph (graph/kg), one graph per source (graph/source/{slug}: what it states and
+    where it differs, kg.rdf.merge) and the provenance graph of every source; the same inputs in the same order give
+    the same triples."""
     if build_time.tzinfo is None:
         raise ValueError("build_time must be timezone-aware")
     dataset = bind_prefixes(Dataset(store="Oxigraph", default_union=True))
     dataset.graph(graph_iri(base, "ontology")).parse(ONTOLOGY, format="turtle")
-    facts = fact_triples(article, base=base)
-    provenance = provenance_triples(article, text, base=base, build_time=build_time, input_sha256=input_sha256)
-    for name, triples in (("kg", facts), ("provenance", provenance)):
-        graph = dataset.graph(graph_iri(base, name))
-        graph.addN((s, p, o, graph) for s, p, o in sorted(triples))
+    plan, own = merge([(s.kind, iris.article_iri(base, s.article.slug), fact_triples(s.article, base=base,
+                                                                                     plan_slug=s.plan_slug))
+                       for s in sources])
+    provenance: set[tuple] = set()
+    for source, stated in zip(sources, own, strict=True):
+        provenance |= provenance_triples(source.article, source.text, base=base, build_time=build_time,
+                                         input_sha256=source.sha256, plan_slug=source.plan_slug)
+        provenance |= source_description(source.source, source.kind, source.article.slug, base=base)
+        _add(dataset, iris.source_graph_iri(base, source.article.slug), stated | _defects_in_place(source, plan, base))
+    _add(dataset, graph_iri(base, "kg"), plan)
+    _add(dataset, graph_iri(base, "provenance"), provenance)
     return dataset
 
 
-def fact_triples(article: Article, *, base: str = DEFAULT_BASE) -> set[tuple]:
-    """What the article says, as triples for the kg graph (no spans: those are provenance)."""
+def _add(dataset: Dataset, name: URIRef, triples: set[tuple]) -> None:
+    graph = dataset.graph(name)
+    graph.addN((s, p, o, graph) for s, p, o in sorted(triples))
+
+
+def _defects_in_place(source: SourceText, plan: set[tuple], base: str) -> set[tuple]:
+    """Each defect of the source points at the plan's task that stands in its slot, where another source states it."""
+    out = set()
+    for defect in source.article.defects:
+        task = iris.task_iri(base, source.plan_slug, defect.area_number, defect.position)
+        if (task, RDF.type, PKG.Task) in plan:
+            d = iris.defect_iri(base, source.article.slug, defect.area_number, defect.position)
+            out.add((d, PKG.standsWhere, task))  # the defect itself is described in the provenance graph
+    return out
+
+
+def fact_triples(article: Article, *, base: str = DEFAULT_BASE, plan_slug: str | None = None) -> set[tuple]:
+    """What one source says, as triples with the shared IRIs (no spans: those are provenance); its plan's parts are
+    named by `plan_slug`, default the source's own slug."""
     out = Triples(base, english_labels())
-    plan = article.plan
-    p = iris.plan_iri(base, article.slug)
-    _plan(out, p, plan, base, article.slug)
+    plan, slug = article.plan, plan_slug or article.slug
+    p = iris.plan_iri(base, slug)
+    _plan(out, p, plan, base, slug)
     for area in plan.areas:
-        _task_area(out, p, area, base, article.slug)
+        _task_area(out, p, area, base, slug)
     _document(out, article, p, base)
     for number, claim in enumerate(article.claims, start=1):
-        c = iris.claim_iri(base, article.slug, number)
+        c = iris.claim_iri(base, slug, number)
         out.typed(c, PKG.Claim, _types(PKG.Claim))
         out.label(c, claim.text)
-        out.add(c, PKG.attachedTo, iris.task_iri(base, article.slug, *claim.task))
+        out.add(c, PKG.attachedTo, iris.task_iri(base, slug, *claim.task))
         _mentions(out, c, claim.mentions, base)
     return out.triples
 
@@ -97,8 +145,10 @@ def _document(out: Triples, article: Article, p: URIRef, base: str) -> None:
         out.label(n, news.title)
         out.add(n, ELI.title, Literal(news.title, lang="zh"))
         out.add(n, ELI.realizes, p)
-        if news.published is not None:  # the date the text was put online (发布日期), not the plan's own date
-            out.add(n, ELI.date_publication, Literal(news.published.isoformat(), datatype=_date_type(news.published)))
+        if news.published is not None:  # the date the official text was put online (发布日期): the plan's own
+            published = Literal(news.published.isoformat(), datatype=_date_type(news.published))
+            out.add(n, ELI.date_publication, published)
+            out.add(p, ELI.date_publication, published)  # publication date, never a reprint's
         return
     out.typed(n, PKG.NewsItem, _types(PKG.NewsItem))
     out.label(n, news.title)

@@ -40,6 +40,11 @@ def graph_iri(base: str, name: str) -> URIRef:
     return URIRef(f"{_checked_base(base)}graph/{name}")
 
 
+def source_graph_iri(base: str, slug: str) -> URIRef:
+    """The named graph of what one source states, with the shared IRIs: {base}graph/source/{slug}."""
+    return URIRef(f"{_checked_base(base)}graph/source/{_checked(_SLUG, slug, 'source slug')}")
+
+
 def plan_iri(base: str, slug: str) -> URIRef:
     """The plan: {base}id/plan/{slug}."""
     return URIRef(f"{_checked_base(base)}id/plan/{_checked(_SLUG, slug, 'plan slug')}")

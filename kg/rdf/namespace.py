@@ -52,6 +52,12 @@ class PKG(DefinedNamespace):
     PrefectureLevel: URIRef
     CountyLevel: URIRef
 
+    # individuals: kinds of source (a SKOS concept scheme)
+    SourceKinds: URIRef
+    NewsReport: URIRef
+    OfficialText: URIRef
+    OfficialOutline: URIRef
+
     # object properties
     taskArea: URIRef
     task: URIRef
@@ -69,6 +75,8 @@ class PKG(DefinedNamespace):
     duplicates: URIRef
     affects: URIRef
     adminLevel: URIRef
+    standsWhere: URIRef
+    states: URIRef
 
     # datatype properties
     ordinal: URIRef
@@ -85,6 +93,7 @@ class PKG(DefinedNamespace):
     rawEnd: URIRef
     sha256: URIRef
     divisionCode: URIRef
+    wording: URIRef
 
 
 # Reused vocabularies rdflib does not ship; open namespaces, since others use terms we never list.
@@ -97,6 +106,7 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 OA = Namespace("http://www.w3.org/ns/oa#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 WD = Namespace("http://www.wikidata.org/entity/")
+PAV = Namespace("http://purl.org/pav/")  # Provenance, Authoring and Versioning: where and when a source was retrieved
 
 PREFIXES = {
     "pkg": PKG_IRI,
@@ -125,6 +135,7 @@ PREFIXES = {
     "oa": str(OA),
     "vcard": str(VCARD),
     "wd": str(WD),
+    "pav": str(PAV),
 }
 
 

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import PROV, RDFS, SDO, XSD
+from rdflib.namespace import DCTERMS, PROV, RDFS, SDO, XSD
 
 import kg
 from kg.extract.model import Article, Mention, Span
+from kg.manifest import Source
 from kg.rdf import iris
-from kg.rdf.namespace import NIF, PKG
+from kg.rdf.namespace import NIF, PAV, PKG
 from kg.rdf.triples import Triples
 from kg.text.normalize import Text
 
@@ -25,6 +26,8 @@ REPAIR_KINDS = {
     "punctuation": ("标点规范化", "punctuation normalised"),
     "whitespace": ("空白规范化", "whitespace normalised"),
 }
+SOURCE_KINDS = {"news report": PKG.NewsReport, "official text": PKG.OfficialText,
+                "outline of the official text": PKG.OfficialOutline}
 DEFECT_KINDS = {
     "repeated-sentence": ("重复的句子", "repeated sentence"),
     "repeats-headline": ("重复所在方面标题的任务", "task repeating its area's headline"),
@@ -32,13 +35,15 @@ DEFECT_KINDS = {
 
 
 def provenance_triples(article: Article, text: Text, *, base: str, build_time: datetime,
-                       input_sha256: str) -> set[tuple]:
-    """Spans, repairs, defects and the build of one article, as triples for the provenance graph."""
+                       input_sha256: str, plan_slug: str | None = None) -> set[tuple]:
+    """Spans, repairs, defects and the build of one source, as triples for the provenance graph; the plan's parts are
+    named by `plan_slug` (default: the source's own slug), the source's text and spans by the source's slug."""
     if not _SHA256.fullmatch(input_sha256):
         raise ValueError(f"input_sha256 must be 64 lower-case hex digits: {input_sha256!r}")
     out, slug = Triples(base), article.slug
     context = iris.context_iri(base, slug, len(text.clean))
-    for subject, span in stated(article, base=base):
+    plan_slug = plan_slug or slug
+    for subject, span in stated(article, base=base, plan_slug=plan_slug):
         _span(out, subject, PKG.span, span, text, context, base, slug)
     _context(out, context, text, base, slug)
     for defect in article.defects:
@@ -48,7 +53,7 @@ def provenance_triples(article: Article, text: Text, *, base: str, build_time: d
         out.label(d, f"{zh}（{defect.area_number}.{defect.position}）", en=f"{en} ({defect.area_number}.{defect.position})")
         out.add(d, PKG.defectKind, Literal(defect.kind))
         out.add(d, PKG.ordinal, Literal(defect.position))
-        out.add(d, PKG.affects, iris.task_area_iri(base, slug, defect.area_number))
+        out.add(d, PKG.affects, iris.task_area_iri(base, plan_slug, defect.area_number))
         if defect.note:
             out.add(d, RDFS.comment, Literal(defect.note, lang="zh" if _HAN.search(defect.note) else "en"))
         _span(out, d, PKG.span, defect.span, text, context, base, slug)
@@ -72,9 +77,26 @@ def provenance_triples(article: Article, text: Text, *, base: str, build_time: d
     return out.triples
 
 
-def stated(article: Article, *, base: str) -> Iterator[tuple[URIRef, Span]]:
-    """(resource, span) for every resource the article states and every place or agency it names."""
-    slug, plan, news = article.slug, article.plan, article.news
+def source_description(source: Source, kind: str, slug: str, *, base: str) -> set[tuple]:
+    """A source's graph described: the document it was derived from, its kind, where and when it was read, its
+    licence note; what the manifest does not say is left out."""
+    out, g = Triples(base), iris.source_graph_iri(base, slug)
+    out.typed(g, PROV.Entity)
+    out.label(g, f"来源：{slug}", en=f"source: {slug}")
+    out.add(g, PROV.wasDerivedFrom, iris.article_iri(base, slug))
+    out.add(g, DCTERMS.type, SOURCE_KINDS[kind])
+    for url in source.urls:
+        out.add(g, PAV.retrievedFrom, URIRef(url))
+    if source.retrieved is not None:
+        out.add(g, PAV.retrievedOn, Literal(source.retrieved.isoformat(), datatype=XSD.date))
+    if source.licence:
+        out.add(g, DCTERMS.rights, Literal(source.licence, lang="en"))
+    return out.triples
+
+
+def stated(article: Article, *, base: str, plan_slug: str | None = None) -> Iterator[tuple[URIRef, Span]]:
+    """(resource, span) for every resource the source states and every place or agency it names."""
+    slug, plan, news = plan_slug or article.slug, article.plan, article.news
     p = iris.plan_iri(base, slug)
     yield from ((p, s) for s in (plan.title_span, plan.short_name_span, plan.period_span, plan.areas_stated_span,
                                  plan.document_number, plan.date_signed_span) if s is not None)
@@ -100,7 +122,7 @@ def stated(article: Article, *, base: str) -> Iterator[tuple[URIRef, Span]]:
     for number, claim in enumerate(article.claims, start=1):
         yield from ((iris.claim_iri(base, slug, number), s) for s in claim.spans)
         mentions += claim.mentions
-    n = iris.article_iri(base, slug)
+    n = iris.article_iri(base, article.slug)
     yield from ((n, s) for s in (news.title_span, news.published_span, news.author_span, news.site_span,
                                  news.lede, news.context, plan.notice_title) if s is not None)
     yield from ((iris.mention_iri(base, m), m.span) for m in mentions)
@@ -146,5 +168,5 @@ def _build(out: Triples, base: str, slug: str, context: URIRef, build_time: date
     out.typed(software, PROV.SoftwareAgent, (SDO.SoftwareApplication,))
     out.label(software, "policykg", en="policykg")
     out.add(software, SDO.softwareVersion, Literal(kg.__version__))
-    for name in ("kg", "provenance"):
-        out.add(iris.graph_iri(base, name), PROV.wasGeneratedBy, b)
+    for graph in (iris.graph_iri(base, "kg"), iris.graph_iri(base, "provenance"), iris.source_graph_iri(base, slug)):
+        out.add(graph, PROV.wasGeneratedBy, b)

@@ -2,11 +2,11 @@
 
 import hashlib
 import re
-import tomllib
 
 from flask import request
 from markupsafe import Markup, escape
 
+from kg.manifest import shipped
 from kg.paths import SOURCES
 from kg.rdf import namespace
 from server.web import pages
@@ -73,8 +73,7 @@ def marked_raw(raw: str, repairs: list[tuple[int, int, dict]]) -> Markup:
 def _raw_text(iri: str) -> str | None:
     """The shipped article file, only if its SHA-256 is the one the provenance graph records."""
     slug = iri.rsplit("/", 1)[1]
-    with open(SOURCES / "articles.toml", "rb") as handle:
-        files = {a["slug"]: a["file"] for a in tomllib.load(handle)["article"]}
+    files = {source.slug: source.path.name for source in shipped()}
     rows = pages.select(f"SELECT ?h WHERE {{ <{iri}/raw> <{PKG}sha256> ?h }}")
     path = SOURCES / files.get(slug, f"{slug}.txt")
     if not rows or not path.is_file():
