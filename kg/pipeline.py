@@ -102,8 +102,8 @@ def read_sources(sources: Sequence[Source]) -> list[SourceText]:
         text, article, sha = read_source(source)
         title, number = normalised_title(article.plan.title), _number(article)
         # one title, and no two different document numbers: the same plan
-        plan = next((p for p in plans if p["title"] == title and None in (p["number"], number)
-                     or p["title"] == title and p["number"] == number), None)
+        plan = next((p for p in plans if p["title"] == title and (None in (p["number"], number)
+                                                                   or p["number"] == number)), None)
         if plan is None:
             taken = {p["slug"] for p in plans}
             slug = next((s for s in (source.plan, pinned.get(title), source.slug) if s and s not in taken), None)
@@ -117,10 +117,16 @@ def read_sources(sources: Sequence[Source]) -> list[SourceText]:
     return read
 
 
+_BRACKETS = str.maketrans("[]［］【】", "〔〕〔〕〔〕")  # the year's brackets as reprints print them
+
+
 def _number(article: Article) -> str | None:
-    """The document number as matched: full-width and half-width forms unified, no whitespace."""
+    """The document number as matched: full-width and half-width forms and the year's brackets unified, no spaces.
+
+    A reprint that prints 国科发区[2022]25号 names the same document as 国科发区〔2022〕25号.
+    """
     number = article.plan.document_number
-    return "".join(unicodedata.normalize("NFKC", number.quote).split()) if number else None
+    return "".join(unicodedata.normalize("NFKC", number.quote).translate(_BRACKETS).split()) if number else None
 
 
 def default_build_time() -> datetime:

@@ -192,6 +192,24 @@ def test_a_reprint_with_other_quotes_and_widths_is_the_same_plan():
     assert set(dataset.subjects(RDF.type, PKG.Plan)) == {URIRef(f"{BASE}id/plan/guidance-six-agencies")}
 
 
+def test_a_title_printed_with_half_width_quotes_and_spaces_is_the_same_plan_and_keeps_its_iri(tmp_path):
+    copy = tmp_path / "official-copy.txt"
+    text = (SOURCES / "official-east-west-st-2022.txt").read_text(encoding="utf-8")
+    assert text.count("“十四五”东西部") == 2
+    copy.write_text(text.replace("“十四五”东西部", '"十四五" 东西部'), encoding="utf-8")
+    _, _, dataset, read = assemble(inputs=[copy, ARTICLE], build_time=WHEN)
+    assert [s.plan_slug for s in read.sources] == ["east-west-st-2022", "east-west-st-2022"]
+    assert set(dataset.subjects(RDF.type, PKG.Plan)) == {PLAN}
+
+
+def test_a_document_number_printed_with_square_brackets_is_the_same_document(tmp_path):
+    copy = tmp_path / "notice-outline-reprint.txt"
+    copy.write_text((CORPUS / "notice-outline.txt").read_text(encoding="utf-8").replace("〔2022〕", "[2022]"),
+                    encoding="utf-8")
+    _, _, dataset, read = assemble(inputs=[CORPUS / "notice-outline.txt", copy], build_time=WHEN)
+    assert [s.plan_slug for s in read.sources] == ["notice-outline", "notice-outline"]
+
+
 def test_one_title_with_two_document_numbers_is_two_plans(tmp_path):
     other = tmp_path / "notice-outline-78.txt"
     text = (CORPUS / "notice-outline.txt").read_text(encoding="utf-8")
