@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run run-front test setup build lint docs clean browser-deps front-deps malloc-deps
+.PHONY: run run-front test setup build lint docs clean browser-deps front-deps malloc-deps backend-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ run: build malloc-deps
 run-front: build front-deps malloc-deps
 	$(BIN)/kg serve --front nginx
 
-test: setup browser-deps front-deps malloc-deps
+test: setup browser-deps front-deps malloc-deps backend-deps
 	$(BIN)/python -m pytest
 
 # tests/test_browser.py: Debian's Chromium (driven by Playwright with executable_path) and CJK fonts for the pages
@@ -37,6 +37,12 @@ browser-deps:
 front-deps:
 	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
 	  { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+# tests/test_backend.py (`kg serve --backend` against a real Virtuoso): Debian's virtuoso-opensource (RUNLEVEL=1: the
+# package must not start its own service; the tests start virtuoso-t on loopback with a configuration they write)
+backend-deps:
+	@command -v virtuoso-t >/dev/null || \
+	  { apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource; }
 
 # Debian's jemalloc for the query workers (server/allocator.py; faster than glibc's malloc on the engine's
 # allocations). Optional for `make run`: without it (no root, not Debian) the workers use the system malloc.

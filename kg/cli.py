@@ -16,7 +16,7 @@ from kg.publish.staging import OutputError
 
 # One module per subcommand, each with add_arguments(parser) and run(args) -> int: kg's own in kg/commands/, and
 # those other packages declare in the entry-point group below (`kg serve` is server/cli.py), so kg imports no server.
-COMMANDS = ("build", "validate", "dump", "link", "query")
+COMMANDS = ("build", "validate", "dump", "link", "query", "load")
 ENTRY_POINTS = "policykg.commands"
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_USAGE, EXIT_OUTPUT = 0, 1, 2, 3

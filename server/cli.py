@@ -24,6 +24,9 @@ def add_arguments(parser) -> None:
                         help="serve these RDF files instead of the built store (Turtle, TriG, N-Triples, N-Quads, "
                              "JSON-LD, RDF/XML; triple files go to the named graph <file:///their/path>)")
     parser.add_argument("--store", type=Path, default=STORE, help=f"the Oxigraph store to serve (default: {STORE})")
+    parser.add_argument("--backend", metavar="URL",
+                        help="serve this remote SPARQL 1.1 endpoint (Virtuoso, the Oxigraph server, ...) instead of a "
+                             "local store, with every layer of this service kept (server/engine/remote.py)")
     parser.add_argument("--front", choices=("none", "nginx"), default="none",
                         help="nginx in front of gunicorn, answering repeated queries from its cache (needs nginx; "
                              "default none)")
@@ -48,7 +51,7 @@ def run(args) -> int:
     reason = sandbox.unavailable()
     if reason:  # query workers confine themselves first thing: without it every one would die at start
         raise UsageError(f"query workers cannot be confined here ({reason}); policykg will not serve unconfined")
-    if not args.data:
+    if not args.data and not args.backend:
         _ensure_store(args.store)
     master = os.getpid()
     # Plain temporary folders removed by the master only (on every exit): gunicorn's forked workers must not.
@@ -62,15 +65,16 @@ def run(args) -> int:
 
 def _serve(args, scratch: str) -> int:
     from server import create_app
-    from server.engine.store import StoreUnreadable, check_readable, load_files
+    from server.engine.store import StoreUnreadable, check_readable
+    from server.errors import ServiceError
 
     config = {}
-    if args.data:
-        try:
-            served = load_files(args.data, writable=bool(os.environ.get("KG_UPDATE_TOKEN")), directory=scratch)
-        except (ValueError, SyntaxError, OSError) as error:
-            raise UsageError(str(error)) from None
-        config["STORE"], config["DATA"] = served.path, []
+    if args.backend and args.data:
+        raise UsageError("--backend and --data exclude each other: the backend holds the data")
+    if args.backend:
+        config["BACKEND"] = args.backend
+    elif args.data:  # loaded by create_app into scratch, while the zygote parses them into memory (two cores)
+        config["DATA"], config["DATA_DIR"] = [str(file) for file in args.data], scratch
     else:
         config["STORE"] = str(args.store)
     workers = args.workers
@@ -85,8 +89,15 @@ def _serve(args, scratch: str) -> int:
     if args.front == "nginx":
         options.update(_front_options(args.bind, Path(scratch) / "front"))
         config["PROXY_HOPS"] = 1
-    app = create_app(config)
-    if not args.data:
+    try:  # with --backend, creating the app reaches the backend (its dataset version): unreachable is a usage error
+        app = create_app(config)
+    except (ServiceError, ValueError, SyntaxError, OSError) as error:
+        if args.data and not isinstance(error, ServiceError):  # a --data file that cannot be loaded
+            raise UsageError(str(error)) from None
+        if not args.backend:
+            raise
+        raise UsageError(f"the backend {args.backend} cannot be used: {getattr(error, 'message', error)}") from None
+    if not args.data and not args.backend:
         try:  # a corrupt store would only show as query workers crashing on every request
             check_readable(args.store, timeout=float(app.config["WORKER_START_TIMEOUT"]))
         except StoreUnreadable as error:

@@ -10,10 +10,20 @@ from kg.paths import STORE
 DEFAULTS = {
     # The built Oxigraph store, opened read-only (`kg build` writes it).
     "STORE": str(STORE),
+    # A remote SPARQL 1.1 endpoint to serve instead of a local store (`kg serve --backend URL`; server/engine/remote.py):
+    # queries go there over HTTP with every layer of this service kept. None = the local store.
+    "BACKEND": None,
+    # Graphs of the backend that form the union default graph (sent as default-graph-uri and named-graph-uri);
+    # [] = the backend's own default graph (Virtuoso's includes its system graphs).
+    "BACKEND_GRAPHS": [],
+    # The backend's dataset version for ETags (e.g. the build digest `kg load` prints); None = counted at start.
+    "BACKEND_VERSION": None,
     # RDF files to serve instead of STORE (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML), loaded
     # into a fresh on-disk store; quad formats keep their named graphs, each triple file becomes the
     # named graph <file:///absolute/path>. The default graph of queries is still the union of all graphs.
     "DATA": [],
+    # The folder DATA is loaded into on disk (`kg serve` gives its own scratch folder); None = a temporary one.
+    "DATA_DIR": None,
     # Base IRI of the dataset (for the service description and linked-data pages).
     "BASE_IRI": "https://policykg.example/",
     # Query time limit in seconds; requests may lower it with timeout=, never raise it.
@@ -27,22 +37,24 @@ DEFAULTS = {
     # a READ_TIMEOUT grace; slower clients get 408, so slow clients cannot hold the threads.
     "READ_TIMEOUT": 5.0,
     "READ_MIN_RATE": 8192,
-    # Query worker processes per server process (each holds the store; a timed-out one is killed).
+    # Query worker processes per server process (a timed-out one is killed). With IN_MEMORY they are forks of one
+    # zygote per `kg serve` (server/engine/zygote.py), which holds the store once for all of them.
     "EXECUTORS": 2,
     # Admission (server/engine/admission.py). A query running longer than HEAVY_AFTER seconds is heavy: its
     # worker's CPU priority is lowered (nice 10), so it yields the CPU to light queries and to workers loading.
     "HEAVY_AFTER": 1.0,
     # Workers per server process kept for new work while every general one is busy, so a light query still
     # answers during heavy ones; a query on one is stopped after HEAVY_AFTER (503 + Retry-After), so it is soon free.
-    # They read the store on disk (no copy in memory), so they start again quickly after such a stop.
+    # Forks of the zygote with IN_MEMORY, else they read the store on disk: either way they start again quickly.
     "RESERVE_EXECUTORS": 1,
-    # Loaded workers per server process kept to take a killed worker's place at once (a fresh one loads the store
-    # first: 0.03 s for a small store, seconds for 10^5 triples on a busy machine). Each worker holds the store.
+    # Loaded workers per server process kept to take a killed worker's place at once (a fork of the zygote starts in
+    # milliseconds; without IN_MEMORY a fresh one opens the store first).
     "SPARE_EXECUTORS": 1,
     # Requests per server process that may wait for a busy worker (the wait counts against their time limit);
     # one more is a 503 + Retry-After at once. kg serve's --threads must exceed the workers plus this.
     "ADMISSION_QUEUE": 2,
-    # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
+    # Workers read the store from memory (Oxigraph's in-memory store is several times faster on scans): one zygote
+    # process per `kg serve` loads it once and forks the workers, which share its pages copy-on-write.
     "IN_MEMORY": True,
     # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small
     # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/engine/allocator.py).
@@ -75,7 +87,7 @@ DEFAULTS = {
     "PROXY_HOPS": 0,
 }
 
-LIST_KEYS = ("DATA", "SERVICE_ALLOWLIST")
+LIST_KEYS = ("DATA", "SERVICE_ALLOWLIST", "BACKEND_GRAPHS")
 
 
 def normalise(config) -> None:

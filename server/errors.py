@@ -87,6 +87,18 @@ class WorkerStalled(ServiceError):
     status, title = 503, "Query worker stalled"
 
 
+class BackendUnavailable(ServiceError):
+    """The remote SPARQL endpoint (`kg serve --backend`) cannot be reached or closed the connection."""
+
+    status, title = 503, "Backend unavailable"
+
+
+class BackendFailed(ServiceError):
+    """The remote SPARQL endpoint answered with a server error, or an answer that cannot be read."""
+
+    status, title = 502, "Backend error"
+
+
 def _wants_html() -> bool:
     """Browsers (text/html preferred over text/plain) get a page; API clients get plain text."""
     accept = request.accept_mimetypes

@@ -29,6 +29,8 @@ def healthz():
     body = {"status": "ok" if ok else "error", "store": "open", "triples": pool.triples(),
             "dataset_version": state.version, "version": VERSION, "pyoxigraph": pyoxigraph.__version__,
             "query_worker_malloc": allocator.loaded(workers[0]) if workers else None}
+    if state.backend is not None:  # kg serve --backend: the remote endpoint answered ASK {}
+        body["backend"] = {"url": state.backend.url, "engine": state.backend.dialect or "unknown"}
     return jsonify(body), 200 if ok else 503
 
 
