@@ -22,8 +22,6 @@ DEFAULTS = {
     # into a fresh on-disk store; quad formats keep their named graphs, each triple file becomes the
     # named graph <file:///absolute/path>. The default graph of queries is still the union of all graphs.
     "DATA": [],
-    # The folder DATA is loaded into on disk (`kg serve` gives its own scratch folder); None = a temporary one.
-    "DATA_DIR": None,
     # Base IRI of the dataset (for the service description and linked-data pages).
     "BASE_IRI": "https://policykg.example/",
     # Query time limit in seconds; requests may lower it with timeout=, never raise it.
@@ -37,24 +35,22 @@ DEFAULTS = {
     # a READ_TIMEOUT grace; slower clients get 408, so slow clients cannot hold the threads.
     "READ_TIMEOUT": 5.0,
     "READ_MIN_RATE": 8192,
-    # Query worker processes per server process (a timed-out one is killed). With IN_MEMORY they are forks of one
-    # zygote per `kg serve` (server/engine/zygote.py), which holds the store once for all of them.
+    # Query worker processes per server process (each holds the store; a timed-out one is killed).
     "EXECUTORS": 2,
     # Admission (server/engine/admission.py). A query running longer than HEAVY_AFTER seconds is heavy: its
     # worker's CPU priority is lowered (nice 10), so it yields the CPU to light queries and to workers loading.
     "HEAVY_AFTER": 1.0,
     # Workers per server process kept for new work while every general one is busy, so a light query still
     # answers during heavy ones; a query on one is stopped after HEAVY_AFTER (503 + Retry-After), so it is soon free.
-    # Forks of the zygote with IN_MEMORY, else they read the store on disk: either way they start again quickly.
+    # They read the store on disk (no copy in memory), so they start again quickly after such a stop.
     "RESERVE_EXECUTORS": 1,
-    # Loaded workers per server process kept to take a killed worker's place at once (a fork of the zygote starts in
-    # milliseconds; without IN_MEMORY a fresh one opens the store first).
+    # Loaded workers per server process kept to take a killed worker's place at once (a fresh one loads the store
+    # first: 0.03 s for a small store, seconds for 10^5 triples on a busy machine). Each worker holds the store.
     "SPARE_EXECUTORS": 1,
     # Requests per server process that may wait for a busy worker (the wait counts against their time limit);
     # one more is a 503 + Retry-After at once. kg serve's --threads must exceed the workers plus this.
     "ADMISSION_QUEUE": 2,
-    # Workers read the store from memory (Oxigraph's in-memory store is several times faster on scans): one zygote
-    # process per `kg serve` loads it once and forks the workers, which share its pages copy-on-write.
+    # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
     "IN_MEMORY": True,
     # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small
     # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/engine/allocator.py).
