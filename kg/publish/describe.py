@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
 from kg.publish.dump import sha256
 from kg.publish.sparql_service import LICENCE, bilingual, service, typed
@@ -115,6 +115,48 @@ def _period(quads: list[ox.Quad]) -> tuple[int, int] | None:
     return min(int(y.value[:4]) for y in begins), max(int(y.value[:4]) for y in ends)
 
 
+def _labels(quads: list[ox.Quad], subjects: set, predicates: tuple[str, ...]) -> list[ox.Literal]:
+    """The language-tagged labels of `subjects` by `predicates`, each once, in a stable order."""
+    found = {q.object for q in quads if q.subject in subjects and q.predicate.value in predicates
+             and isinstance(q.object, ox.Literal) and q.object.language}
+    return sorted(found, key=lambda label: (label.language, label.value))
+
+
+def _plans(quads: list[ox.Quad]) -> list[tuple[str, str]]:
+    """(zh, en) title of every plan in the data, by IRI; the en title falls back to the zh one where none is curated."""
+    plans = sorted({q.subject for q in quads if q.predicate.value == str(RDF.type) and q.object.value == f"{PKG_NS}Plan"},
+                   key=lambda plan: plan.value)
+    titles = []
+    for plan in plans:
+        by_language = {label.language: label.value for label in _labels(quads, {plan}, (str(RDFS.label),))}
+        zh = by_language.get("zh") or next(iter(by_language.values()), plan.value)
+        titles.append((zh, by_language.get("en", zh)))
+    return titles
+
+
+def _title(quads: list[ox.Quad]) -> tuple[str, str]:
+    """(zh, en) dataset title naming the plans the data holds (the first three, and how many more)."""
+    plans = _plans(quads)
+    zh = "科技政策知识图谱" + ("：" + "、".join(f"《{t}》" for t, _ in plans[:3]) if plans else "")
+    en = "Knowledge graph of science and technology policy" + (": " + "; ".join(t for _, t in plans[:3]) if plans else "")
+    if len(plans) > 3:
+        zh, en = zh + f"等{len(plans)}项方案", en + f" and {len(plans) - 3} more plans"
+    return zh, en
+
+
+def _keywords(quads: list[ox.Quad]) -> list[Literal]:
+    """The genre's words, then from the data: each plan's titles and the labels of the periods the plans cover."""
+    periods = {q.object for q in quads if q.predicate.value == f"{PKG_NS}period"}
+    plans = {q.subject for q in quads if q.predicate.value == str(RDF.type) and q.object.value == f"{PKG_NS}Plan"}
+    found = [Literal("科技政策", lang="zh"), Literal("science and technology policy", lang="en")]
+    for label in (*_labels(quads, plans, (str(RDFS.label),)),
+                  *_labels(quads, periods, (str(RDFS.label), "http://www.w3.org/2004/02/skos/core#altLabel"))):
+        keyword = Literal(label.value, lang=label.language)
+        if keyword not in found:
+            found.append(keyword)
+    return found
+
+
 def _build_time(quads: list[ox.Quad]) -> datetime:
     """When the data was built: the build activity's prov:endedAtTime in the provenance graph."""
     times = sorted(q.object.value for q in quads if q.predicate == ENDED)
@@ -175,20 +217,19 @@ def describe(data: Data, dumps: list[Path], *, base: str, build_time: datetime |
 
     typed(g, dataset, DCAT.Dataset)
     typed(g, dataset, VOID.Dataset)
-    bilingual(g, dataset, DCTERMS.title, "《“十四五”东西部科技合作实施方案》知识图谱",
-               "Knowledge graph of the 14th Five-Year East–West S&T Cooperation Implementation Plan")
+    bilingual(g, dataset, DCTERMS.title, *_title(quads))
     bilingual(g, dataset, DCTERMS.description,
                "从新闻报道和官方文本中抽取的政策知识图谱：方案、重点任务、目标、保障措施、印发部门与所涉地区，每个事实都可追溯到原文片段。",
-               "A policy knowledge graph extracted from news reports and official texts: the plan, its task areas, tasks, goals and "
-               "guarantee measures, the agencies that issued it and the regions it targets, every fact traced to its text span.")
+               "A policy knowledge graph extracted from news reports and official texts: plans, their task areas, tasks, goals and "
+               "guarantee measures, the agencies that issued them and the regions they target, every fact traced to its text span.")
     for p, o in ((DCTERMS.publisher, publisher), (DCTERMS.license, LICENCE), (DCTERMS.issued, issued),
                  (DCTERMS.modified, issued), (DCTERMS.spatial, SPATIAL), (DCAT.landingPage, URIRef(base)),
                  (VOID.sparqlEndpoint, iris.endpoint_iri(base)), (VOID.uriSpace, Literal(f"{base}id/"))):
         g.add((dataset, p, o))
     for language in LANGUAGES:
         g.add((dataset, DCTERMS.language, language))
-    for keyword in ("科技合作", "东西部协作", "十四五", "S&T cooperation", "East–West cooperation"):
-        g.add((dataset, DCAT.keyword, Literal(keyword, lang="zh" if any("\u4e00" <= c <= "\u9fff" for c in keyword) else "en")))
+    for keyword in _keywords(quads):
+        g.add((dataset, DCAT.keyword, keyword))
     if period:
         temporal = URIRef(f"{dataset}#temporal")
         g.add((dataset, DCTERMS.temporal, typed(g, temporal, DCTERMS.PeriodOfTime)))

@@ -1,4 +1,5 @@
-"""The landing page's pictures, each from one SPARQL query shown under it: tile map, plan diagram, bar charts."""
+"""The pictures of the landing page and the plan pages, each from one SPARQL query shown under it: tile map, plan
+diagram, bar charts."""
 
 import re
 
@@ -10,26 +11,32 @@ PREFIXES = """PREFIX pkg: <https://policykg.example/def/>
 PREFIX schema: <https://schema.org/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
-# Tasks per province-level unit: tasks of the task areas directed at it, and tasks whose text names it.
-TILES = PREFIXES + """SELECT ?region ?code ?macro (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
+# Tasks per province-level unit: tasks of the task areas directed at it, and tasks whose text names it; {plan}
+# picks the plans counted (one plan's VALUES, or every pkg:Plan).
+TILES = PREFIXES + """SELECT ?region ?code ?macro (COUNT(DISTINCT ?task) AS ?tasks) WHERE {{
   ?region pkg:adminLevel pkg:ProvinceLevel ; pkg:divisionCode ?code .
   FILTER(STRENDS(?code, "0000"))
-  OPTIONAL { ?macro a pkg:MacroRegion ; schema:containsPlace ?region }
-  OPTIONAL { { ?area pkg:targetsRegion ?region ; pkg:task ?task }
-             UNION { ?task a pkg:Task ; pkg:mentions ?region } }
-} GROUP BY ?region ?code ?macro ORDER BY ?code"""
-# The plan's structure: plan → task area → task, and the regions each area is directed at.
-DIAGRAM = PREFIXES + """SELECT ?plan ?area ?n ?task ?region WHERE {
-  ?plan a pkg:Plan ; pkg:taskArea ?area .
+  OPTIONAL {{ ?macro a pkg:MacroRegion ; schema:containsPlace ?region }}
+  OPTIONAL {{ {plan} ?plan pkg:taskArea ?area .
+             {{ ?area pkg:targetsRegion ?region ; pkg:task ?task }}
+             UNION {{ ?area pkg:task ?task . ?task pkg:mentions ?region }} }}
+}} GROUP BY ?region ?code ?macro ORDER BY ?code"""
+# One plan's structure: plan → task area → task, and the regions each area is directed at.
+DIAGRAM = PREFIXES + """SELECT ?plan ?area ?n ?headline ?task ?region WHERE {{
+  VALUES ?plan {{ {plan} }}
+  ?plan pkg:taskArea ?area .
   ?area pkg:ordinal ?n .
-  OPTIONAL { ?area pkg:task ?task }
-  OPTIONAL { ?area pkg:targetsRegion ?region }
-} ORDER BY ?n ?task"""
-# Tasks per task area (the plan's themes).
-THEMES = PREFIXES + """SELECT ?area ?n (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
-  ?area a pkg:TaskArea ; pkg:ordinal ?n .
-  OPTIONAL { ?area pkg:task ?task }
-} GROUP BY ?area ?n ORDER BY ?n"""
+  OPTIONAL {{ ?area pkg:headline ?headline }}
+  OPTIONAL {{ ?area pkg:task ?task }}
+  OPTIONAL {{ ?area pkg:targetsRegion ?region }}
+}} ORDER BY ?n ?task"""
+# Tasks per task area of one plan (its themes).
+THEMES = PREFIXES + """SELECT ?area ?n (COUNT(DISTINCT ?task) AS ?tasks) WHERE {{
+  VALUES ?plan {{ {plan} }}
+  ?plan pkg:taskArea ?area . ?area pkg:ordinal ?n .
+  OPTIONAL {{ ?area pkg:task ?task }}
+}} GROUP BY ?area ?n ORDER BY ?n"""
+EVERY_PLAN = "?plan a pkg:Plan ."
 
 # Tile positions (column, row): one square per province-level unit, placed roughly by geography.
 LAYOUT = {
@@ -60,9 +67,11 @@ def _shade(count: int, top: int) -> int:
     return 1 + min(3, (count * 4 - 1) // max(top, 1))
 
 
-def tiles(lang: str) -> dict:
-    """The tile map as inline SVG (links to region pages) plus the rows it was drawn from."""
-    rows = pages.select(TILES)
+def tiles(lang: str, plan: str | None = None) -> dict:
+    """The tile map of one plan's tasks (of every plan's when `plan` is None) as inline SVG linking to region pages,
+    plus the rows it was drawn from."""
+    text = TILES.format(plan=f"VALUES ?plan {{ <{plan}> }}" if plan else EVERY_PLAN)
+    rows = pages.select(text)
     units: dict[str, dict] = {}
     for row in rows:
         code = row["code"].value
@@ -95,32 +104,36 @@ def tiles(lang: str) -> dict:
         width, height, Markup("").join(parts))
     listed = sorted(((labels.get(u["iri"], c), u["tasks"], pages.local(u["iri"])) for c, u in units.items()
                      if u["tasks"]), key=lambda r: -r[1])
-    return {"svg": svg, "query": TILES, "rows": listed, "shades": SHADES}
+    return {"svg": svg, "query": text, "rows": listed, "shades": SHADES}
 
 
-def diagram(lang: str) -> dict:
-    """Plan → task areas → tasks → regions as nested data for a server-side SVG/HTML diagram."""
-    rows = pages.select(DIAGRAM)
+def diagram(lang: str, plan: str) -> dict:
+    """One plan → its task areas → tasks → regions as nested data for a server-side HTML diagram."""
+    text = DIAGRAM.format(plan=f"<{plan}>")
+    rows = pages.select(text)
     areas: dict[str, dict] = {}
-    plan = None
     for row in rows:
-        plan = row["plan"].value
-        area = areas.setdefault(row["area"].value, {"n": int(row["n"].value), "tasks": [], "regions": []})
+        area = areas.setdefault(row["area"].value, {"n": int(row["n"].value), "tasks": [], "regions": [],
+                                                     "headline": row["headline"].value if "headline" in row else ""})
         for key, field in (("task", "tasks"), ("region", "regions")):
             if key in row and row[key].value not in area[field]:
                 area[field].append(row[key].value)
     iris = {plan, *areas} | {i for a in areas.values() for i in a["tasks"] + a["regions"]}
-    labels = pages.labels_for({i for i in iris if i}, lang)
+    labels = pages.labels_for(iris, lang)
     ordered = sorted(areas.items(), key=lambda kv: kv[1]["n"])
     for _, area in ordered:
-        area["tasks"].sort(key=lambda iri: [int(x) for x in iri.rsplit("/", 1)[1].split(".")])
-    return {"plan": plan, "areas": ordered, "labels": labels, "query": DIAGRAM}
+        area["tasks"].sort(key=lambda iri: [int(x) if x.isdigit() else 0 for x in iri.rsplit("/", 1)[1].split(".")])
+    return {"plan": plan, "areas": ordered, "labels": labels, "query": text}
 
 
-def charts(lang: str, tile_rows: list) -> dict:
-    """Bar-chart data: tasks per region (from the tile query) and tasks per task area."""
-    rows = pages.select(THEMES)
+def charts(lang: str, tiles_drawn: dict, plan: str | None = None) -> dict:
+    """Bar-chart data: tasks per region (from the tile query) and, for one plan, tasks per task area."""
+    if plan is None:
+        return {"regions": tiles_drawn["rows"], "regions_query": tiles_drawn["query"], "themes": [], "themes_query": ""}
+    text = THEMES.format(plan=f"<{plan}>")
+    rows = pages.select(text)
     labels = pages.labels_for({r["area"].value for r in rows}, lang)
     themes = [(labels.get(r["area"].value, r["n"].value), int(r["tasks"].value), pages.local(r["area"].value))
               for r in rows]
-    return {"regions": tile_rows, "themes": themes, "themes_query": THEMES, "regions_query": TILES}
+    return {"regions": tiles_drawn["rows"], "regions_query": tiles_drawn["query"], "themes": themes,
+            "themes_query": text}

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, request
 from kg.rdf import namespace
 from server.sparql import formats
 from server.sparql.formats import RDF
-from server.web import article, pages
+from server.web import article, pages, pictures, plans
 
 bp = Blueprint("resources", __name__)
 HTML = formats.Format("text/html", ("html",), "html", "")
@@ -112,7 +112,15 @@ def _html(iri: str, rows: list[dict]) -> Response:
     title = labels.get(iri) or pages.compact(iri)
     return pages.page("resource.html", alternates=_alternates(), iri=iri, title=title, types=types, out=out,
                       used_by=used_by, labels=labels, spans=spans, graphs=sorted(graphs),
-                      terms=_terms(iri, lang) if OWL + "Ontology" in types else [])
+                      terms=_terms(iri, lang) if OWL + "Ontology" in types else [],
+                      plan=_plan(iri, lang) if PKG + "Plan" in types else None)
+
+
+def _plan(iri: str, lang: str) -> dict:
+    """What a plan's page adds: its counts, diagram, map and charts, its sources and where they differ."""
+    tiles = pictures.tiles(lang, iri)
+    return {"counts": plans.listing(lang, iri), "diagram": pictures.diagram(lang, iri), "tiles": tiles,
+            "charts": pictures.charts(lang, tiles, iri), "sources": plans.differences(iri, lang)}
 
 
 def _terms(iri: str, lang: str) -> list[tuple[str, list[tuple[str, str, str]]]]:

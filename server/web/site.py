@@ -1,4 +1,4 @@
-"""The landing page `/` (zh, with an English switch) and the dump downloads at /dumps/<file>."""
+"""The landing page `/` (zh, with an English switch): the plans of the corpus, counts, map; the dumps at /dumps/<file>."""
 
 import json
 import re
@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, current_app, redirect, request, send_from_directory, url_for
 
 from kg.paths import QUERIES
-from server.web import pages, pictures
+from server.web import pages, pictures, plans
 from server.web.i18n import TEXT
 
 bp = Blueprint("site", __name__, static_folder="static", static_url_path="/static")
@@ -16,9 +16,15 @@ COUNTS = f"""SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE {{
   GRAPH ?g {{ ?s a ?class }} FILTER(STRENDS(STR(?g), "graph/kg") && STRSTARTS(STR(?class), "{PKG}"))
 }} GROUP BY ?class ORDER BY DESC(?n)"""
 TRIPLES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-AREAS = f"""SELECT ?area ?n ?headline WHERE {{
-  ?area a <{PKG}TaskArea> ; <{PKG}ordinal> ?n . OPTIONAL {{ ?area <{PKG}headline> ?headline }}
-}} ORDER BY ?n"""
+# What the build's catalogue (graph/meta) says of the dataset: title, description, keywords, period covered.
+DATASET = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dct: <http://purl.org/dc/terms/>
+SELECT ?p ?o WHERE {
+  ?catalog dcat:dataset ?dataset .
+  { ?dataset ?p ?o FILTER(?p IN (dct:title, dct:description, dcat:keyword)) }
+  UNION { ?dataset dct:temporal ?period . ?period ?p ?o FILTER(?p IN (dcat:startDate, dcat:endDate)) }
+}"""
+DCT, DCAT = "http://purl.org/dc/terms/", "http://www.w3.org/ns/dcat#"
 _SUM = re.compile(r"([0-9a-f]{64})\s+\*?(\S+)")
 MEDIA = {"ttl": "text/turtle; charset=utf-8", "nt": "application/n-triples", "jsonld": "application/ld+json",
          "trig": "application/trig", "nq": "application/n-quads"}
@@ -39,21 +45,35 @@ def dumps() -> list[dict]:
     return sorted(found, key=lambda f: f["name"]) + [{"name": "SHA256SUMS", "sha256": "", "size": sums.stat().st_size}]
 
 
+def _dataset() -> dict[str, list[pages.Term]]:
+    """The catalogue's statements about the dataset by property (empty when the store has no graph/meta)."""
+    found: dict[str, list[pages.Term]] = {}
+    for row in pages.select(DATASET):
+        if row["o"] not in found.setdefault(row["p"].value, []):
+            found[row["p"].value].append(row["o"])
+    return found
+
+
 def _jsonld(lang: str, files: list[dict], counts: list) -> str:
-    """schema.org/Dataset for dataset search engines, safe inside <script> (no '</' can end it early)."""
+    """schema.org/Dataset for dataset search engines, from the catalogue the build wrote; safe inside <script>
+    (no '</' can end it early)."""
     root = request.url_root
+    said = _dataset()
+    titles = said.get(DCT + "title", [])
     document = {
         "@context": "https://schema.org/", "@type": "Dataset",
-        "name": "《“十四五”东西部科技合作实施方案》知识图谱 / policykg: the 14th Five-Year East–West S&T Cooperation Plan",
-        "description": "Linked open data built from a news report on the East–West S&T Cooperation Implementation Plan "
-                       "(2021–2025): plan, task areas, tasks, goals, agencies and regions, with text provenance.",
+        "name": " / ".join(dict.fromkeys(pages.pick(titles, wanted) for wanted in (lang, *pages.LANGS))) or "policykg",
+        "description": pages.pick(said.get(DCT + "description", []), lang),
         "url": root, "inLanguage": ["zh", "en"], "license": LICENCE, "isAccessibleForFree": True,
-        "temporalCoverage": "2021/2025", "spatialCoverage": {"@type": "Place", "name": "China"},
-        "keywords": ["science and technology policy", "East–West cooperation", "linked data", "SPARQL"],
+        "spatialCoverage": {"@type": "Place", "name": "China"},
+        "keywords": [k.value for k in said.get(DCAT + "keyword", [])],
         "variableMeasured": [c["label"] for c in counts],
         "distribution": [{"@type": "DataDownload", "contentUrl": root + "dumps/" + f["name"], "name": f["name"],
                           "contentSize": str(f["size"])} for f in files if f["sha256"]],
     }
+    start, end = said.get(DCAT + "startDate"), said.get(DCAT + "endDate")
+    if start and end:
+        document["temporalCoverage"] = f"{min(s.value for s in start)[:4]}/{max(e.value for e in end)[:4]}"
     return json.dumps(document, ensure_ascii=False, indent=1).replace("</", "<\\/")
 
 
@@ -70,14 +90,11 @@ def _landing():
     counts = [{"iri": r["class"].value, "label": labels.get(r["class"].value, pages.compact(r["class"].value)),
                "n": int(r["n"].value)} for r in counts]
     triples = [(r["g"].value, int(r["n"].value)) for r in pages.select(TRIPLES)]
-    areas = pages.select(AREAS)
-    area_labels = pages.labels_for({r["area"].value for r in areas}, lang)
-    diagram = pictures.diagram(lang)
     tiles = pictures.tiles(lang)
     files = dumps()
-    return pages.page("landing.html", counts=counts, triples=triples, areas=areas, area_labels=area_labels,
-                      diagram=diagram, tiles=tiles, charts=pictures.charts(lang, tiles["rows"]), files=files,
-                      jsonld=_jsonld(lang, files, counts), alternates=[("/dumps/void.ttl", "text/turtle")])
+    return pages.page("landing.html", counts=counts, triples=triples, plans=plans.listing(lang), tiles=tiles,
+                      charts=pictures.charts(lang, tiles), files=files, jsonld=_jsonld(lang, files, counts),
+                      alternates=[("/dumps/void.ttl", "text/turtle")])
 
 
 @bp.route("/dumps/<name>")
