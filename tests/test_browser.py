@@ -1,4 +1,5 @@
-"""The real pages in headless Chromium (Debian's), served by gunicorn: language switch, tile map, YASGUI, SHACL.
+"""The real pages in headless Chromium (Debian's), served by gunicorn: language switch, tile map, plan page, YASGUI,
+SHACL.
 
 Screenshots go to build/screenshots/. Any request to a host other than the service fails the test.
 """
@@ -70,7 +71,7 @@ def shot(page, name: str, *, full: bool = True) -> None:
 
 def test_landing_page_switches_language_and_a_tile_leads_to_its_region(page, service):
     page.goto(service + "/")
-    assert "七个重点任务方面" in page.inner_text("main")
+    assert "方案 (1)" in page.inner_text("#plans-h")
     page.keyboard.press("Tab")  # keyboard users first meet the skip link
     assert page.evaluate("document.activeElement.className") == "skip"
     page.wait_for_function("document.querySelector('#chart-regions') && "
@@ -78,7 +79,7 @@ def test_landing_page_switches_language_and_a_tile_leads_to_its_region(page, ser
     shot(page, "landing-zh")
     page.click("#lang-switch")
     page.wait_for_selector("html[lang=en]")
-    assert "The seven task areas" in page.inner_text("main")
+    assert "Plans (1)" in page.inner_text("#plans-h")
     page.goto(service + "/")  # the choice is remembered
     assert page.get_attribute("html", "lang") == "en"
     shot(page, "landing-en")
@@ -88,14 +89,30 @@ def test_landing_page_switches_language_and_a_tile_leads_to_its_region(page, ser
     shot(page, "region-650000")
 
 
-def test_landing_page_fits_a_phone_screen(browser, service):
+def test_a_plan_leads_from_the_landing_page_to_its_page_with_diagram_charts_and_sources(page, service):
+    page.goto(service + "/?lang=en")
+    issuers, areas = (page.inner_text(f'tr.plan-row td[data-count="{name}"]') for name in ("issuers", "areas"))
+    page.click("a.plan-link")
+    page.wait_for_url("**/id/plan/east-west-st-2022")
+    assert f"Task areas ({areas})" in page.inner_text("#areas-h")
+    assert page.inner_text('.plan-counts li[data-count="issuers"] strong') == issuers
+    page.wait_for_function("document.querySelector('#chart-themes') && "
+                           "document.querySelector('#chart-themes').parentElement.classList.contains('charted')")
+    assert page.locator("table.sources tr.source").count() == 2
+    assert page.locator("ul.lacks li a.defect").count() == 4
+    shot(page, "plan-east-west")
+
+
+def test_landing_and_plan_pages_fit_a_phone_screen(browser, service):
     context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
-    page.goto(service + "/")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    shot(page, "landing-phone")
+    widths = {}
+    for name, path in (("landing-phone", "/"), ("plan-phone", "/id/plan/east-west-st-2022")):
+        page.goto(service + path)
+        widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        shot(page, name)
     context.close()
-    assert width <= 390
+    assert all(width <= 390 for width in widths.values()), widths
 
 
 def test_example_query_runs_in_yasgui_and_shows_rows(page, service):
@@ -131,7 +148,10 @@ def test_pages_work_without_scripts_and_the_article_highlights_spans(browser, se
     assert page.locator(".raw mark").count() > 100
     shot(page, "article", full=False)
     page.goto(service + "/")  # pictures are server-side SVG and HTML: only the bar charts need scripts
+    assert page.locator("svg.tilemap a.tile").count() >= 31 and page.locator("a.plan-link").count() >= 1
+    page.goto(service + "/id/plan/east-west-st-2022")
     assert page.locator("svg.tilemap a.tile").count() >= 31 and page.locator(".tree a.node.task").count() >= 10
+    assert page.locator("table.states td.no").count() >= 4
     page.goto(service + "/sparql")  # without scripts the plain query form is there instead of YASGUI
     assert page.locator("#plain-form").is_visible()
     context.close()
