@@ -31,7 +31,7 @@ class Source:
 def normalised_title(title: str) -> str:
     """A plan title as matched: full-width and half-width forms unified, marks, quotes and whitespace dropped.
 
-    >>> normalised_title("《“十四五” 东西部科技合作实施方案》") == normalised_title('"十四五"东西部科技合作实施方案')
+    >>> normalised_title("《“十五五” 示例合作实施方案》") == normalised_title('"十五五"示例合作实施方案')
     True
     """
     return "".join(unicodedata.normalize("NFKC", title).translate(_MARKS).split())

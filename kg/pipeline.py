@@ -123,7 +123,7 @@ _BRACKETS = str.maketrans("[]［］【】", "〔〕〔〕〔〕")  # the year's 
 def _number(article: Article) -> str | None:
     """The document number as matched: full-width and half-width forms and the year's brackets unified, no spaces.
 
-    A reprint that prints 国科发区[2022]25号 names the same document as 国科发区〔2022〕25号.
+    A reprint that prints 国科发X[YYYY]N号 names the same document as 国科发X〔YYYY〕N号.
     """
     number = article.plan.document_number
     return "".join(unicodedata.normalize("NFKC", number.quote).translate(_BRACKETS).split()) if number else None

@@ -37,7 +37,7 @@ class Block:
     number: int
     ordinal: str  # "一是", "（一）", "——"
     span: Span  # the whole area: a paragraph, a stretch of one, or a heading with its items
-    head: Span  # the heading: 实施“科技援疆”，塑造新疆创新发展优势
+    head: Span  # the heading sentence: 实施“科技援X”，… (the programme, then the objective)
     tasks: tuple[Span, ...]
 
 

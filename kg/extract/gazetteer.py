@@ -89,7 +89,7 @@ def by_abbreviation(char: str) -> Entry | None:
 def find_mentions(text: str, start: int, end: int, *, kinds: tuple[str, ...] = ("region", "area", "macro-region")) -> list[Mention]:
     """Non-overlapping whole-name mentions of gazetteer entries in text[start:end], longest name first.
 
-    >>> [(m.surface, m.key) for m in find_mentions("深化甘肃兰白—上海张江科技创新结对合作", 0, 20)]
+    >>> [(m.surface, m.key) for m in find_mentions("示例：甘肃兰白与上海张江的交流", 0, 16)]
     [('甘肃', '620000'), ('兰白', 'lanbai'), ('上海', '310000'), ('张江', 'zhangjiang')]
     """
     found = []

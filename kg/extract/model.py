@@ -51,9 +51,9 @@ class TaskArea:
 
     number: int
     ordinal: str  # "一是"
-    short_name: str  # "科技援疆"; empty when the area has none
+    short_name: str  # a programme name such as "科技援X"; empty when the area has none
     short_name_span: Span | None
-    headline: str  # the headline objective, e.g. "塑造新疆创新发展优势"
+    headline: str  # the headline objective that opens the area
     headline_span: Span
     span: Span  # the whole paragraph
     regions: tuple[Mention, ...]  # target province-level regions
@@ -115,7 +115,7 @@ class NewsItem:
 class Plan:
     """The policy document the source reports or prints; a part the source does not state is None or empty."""
 
-    title: str  # without book-title marks: “十四五”东西部科技合作实施方案
+    title: str  # as printed between the book-title marks 《…》, without them
     title_span: Span
     short_name: str | None = None  # 方案
     short_name_span: Span | None = None
@@ -134,7 +134,7 @@ class Plan:
     areas: tuple[TaskArea, ...] = ()
     measures: tuple[Measure, ...] = ()
     outlook: Span | None = None  # the closing sentence on what the plan will achieve
-    document_number: Span | None = None  # 发文字号: 国科发区〔2022〕25号
+    document_number: Span | None = None  # 发文字号, e.g. 国科发X〔YYYY〕N号
     notice_title: Span | None = None  # 关于印发《…》的通知, the notice that issues the plan
     date_signed: date | None = None  # the official notice's own date (its signature block); never a reprint's
     date_signed_span: Span | None = None
