@@ -8,7 +8,7 @@ from flask import Flask
 
 from server import config as defaults
 from server import errors
-from server.engine import allocator, remote
+from server.engine import allocator, remote, zygote
 from server.engine.store import Served, served_from_config
 from server.sparql.cache import ResultCache
 
@@ -23,8 +23,21 @@ class State:
         config = app.config
         # A remote endpoint (kg serve --backend) is the store: reached and versioned once here, queried by pool().
         self.backend = remote.from_config(config) if config.get("BACKEND") else None
-        self.served = Served(config["BACKEND"], self.backend.probe(30.0)) if self.backend else served_from_config(config)
-        self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": allocator.library(config["ALLOCATOR"])}
+        preload = allocator.library(config["ALLOCATOR"])
+        # One in-memory copy of the store per `kg serve`: the zygote, started here (in gunicorn's master, before it
+        # forks). --data files it parses itself, and this process waits for it: a file that does not parse stops here.
+        self.zygote = None if self.backend else zygote.early(config, preload)
+        try:
+            self.served = Served(config["BACKEND"], self.backend.probe(30.0)) if self.backend else served_from_config(config)
+            if self.zygote is not None:
+                self.zygote.loaded(config["WORKER_START_TIMEOUT"])
+        except BaseException:
+            if self.zygote is not None:
+                self.zygote.close()
+            raise
+        self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": preload}
+        if self.zygote is None and self.spec["in_memory"] and not self.backend:
+            self.zygote = zygote.Zygote(self.spec)
         self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
         self.generation = 0  # bumped by each update: part of the dataset version, so ETags change
         self._pools = {}  # network (bool) → this process's Pool
@@ -57,13 +70,16 @@ class State:
                              "spare": config["SPARE_EXECUTORS"]}
                 pool = self._pools[network] = Pool(
                     self.spec, **sizes, queue=config["ADMISSION_QUEUE"], heavy_after=config["HEAVY_AFTER"],
-                    start_timeout=config["WORKER_START_TIMEOUT"])
+                    start_timeout=config["WORKER_START_TIMEOUT"], zygote=self.zygote,
+                    copied_bytes=config["WORKER_COPIED_BYTES"])
             return pool
 
     def close(self) -> None:
         for pool in self._pools.values():
             if pool.pid == os.getpid():
                 pool.close()
+        if self.zygote is not None:
+            self.zygote.close()  # only in the process that started it
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -65,7 +65,7 @@ def run(args) -> int:
 
 def _serve(args, scratch: str) -> int:
     from server import create_app
-    from server.engine.store import StoreUnreadable, check_readable, load_files
+    from server.engine.store import StoreUnreadable, check_readable
     from server.errors import ServiceError
 
     config = {}
@@ -73,12 +73,8 @@ def _serve(args, scratch: str) -> int:
         raise UsageError("--backend and --data exclude each other: the backend holds the data")
     if args.backend:
         config["BACKEND"] = args.backend
-    elif args.data:
-        try:
-            served = load_files(args.data, writable=bool(os.environ.get("KG_UPDATE_TOKEN")), directory=scratch)
-        except (ValueError, SyntaxError, OSError) as error:
-            raise UsageError(str(error)) from None
-        config["STORE"], config["DATA"] = served.path, []
+    elif args.data:  # parsed into memory by the zygote, or (workers on disk) loaded into scratch by create_app
+        config["DATA"], config["DATA_DIR"] = [str(file) for file in args.data], scratch
     else:
         config["STORE"] = str(args.store)
     workers = args.workers
@@ -95,7 +91,9 @@ def _serve(args, scratch: str) -> int:
         config["PROXY_HOPS"] = 1
     try:  # with --backend, creating the app reaches the backend (its dataset version): unreachable is a usage error
         app = create_app(config)
-    except (ServiceError, ValueError) as error:
+    except (ServiceError, ValueError, SyntaxError, OSError) as error:
+        if args.data and not isinstance(error, ServiceError):  # a --data file that cannot be loaded
+            raise UsageError(str(error)) from None
         if not args.backend:
             raise
         raise UsageError(f"the backend {args.backend} cannot be used: {getattr(error, 'message', error)}") from None

@@ -22,6 +22,9 @@ DEFAULTS = {
     # into a fresh on-disk store; quad formats keep their named graphs, each triple file becomes the
     # named graph <file:///absolute/path>. The default graph of queries is still the union of all graphs.
     "DATA": [],
+    # The folder DATA is loaded into on disk when workers read it there (IN_MEMORY false, or UPDATE_TOKEN; in memory
+    # the zygote parses the files); `kg serve` gives its own scratch folder; None = a temporary one.
+    "DATA_DIR": None,
     # Base IRI of the dataset (for the service description and linked-data pages).
     "BASE_IRI": "https://policykg.example/",
     # Query time limit in seconds; requests may lower it with timeout=, never raise it.
@@ -35,26 +38,33 @@ DEFAULTS = {
     # a READ_TIMEOUT grace; slower clients get 408, so slow clients cannot hold the threads.
     "READ_TIMEOUT": 5.0,
     "READ_MIN_RATE": 8192,
-    # Query worker processes per server process (each holds the store; a timed-out one is killed).
+    # Query worker processes per server process (a timed-out one is killed). With IN_MEMORY they are forks of one
+    # zygote per `kg serve` (server/engine/zygote.py), which holds the store once for all of them.
     "EXECUTORS": 2,
     # Admission (server/engine/admission.py). A query running longer than HEAVY_AFTER seconds is heavy: its
     # worker's CPU priority is lowered (nice 10), so it yields the CPU to light queries and to workers loading.
     "HEAVY_AFTER": 1.0,
     # Workers per server process kept for new work while every general one is busy, so a light query still
     # answers during heavy ones; a query on one is stopped after HEAVY_AFTER (503 + Retry-After), so it is soon free.
-    # They read the store on disk (no copy in memory), so they start again quickly after such a stop.
+    # Forks of the zygote with IN_MEMORY, else they read the store on disk: either way they start again quickly.
     "RESERVE_EXECUTORS": 1,
-    # Loaded workers per server process kept to take a killed worker's place at once (a fresh one loads the store
-    # first: 0.03 s for a small store, seconds for 10^5 triples on a busy machine). Each worker holds the store.
+    # Loaded workers per server process kept to take a killed worker's place at once (a fork of the zygote starts in
+    # milliseconds; without IN_MEMORY a fresh one opens the store first).
     "SPARE_EXECUTORS": 1,
     # Requests per server process that may wait for a busy worker (the wait counts against their time limit);
     # one more is a 503 + Retry-After at once. kg serve's --threads must exceed the workers plus this.
     "ADMISSION_QUEUE": 2,
-    # Workers copy the store into memory (Oxigraph's in-memory store is several times faster on scans).
+    # Workers read the store from memory (Oxigraph's in-memory store is several times faster on scans): one zygote
+    # process per `kg serve` loads it once and forks the workers, which share its pages copy-on-write.
     "IN_MEMORY": True,
     # Query workers' malloc: "auto" = jemalloc when installed (Debian libjemalloc2; faster on the engine's many small
     # allocations), "jemalloc" = required, "system" = glibc's, or a library path (server/engine/allocator.py).
     "ALLOCATOR": "auto",
+    # A query worker forked from the zygote that has copied more of the store than this (bytes) is replaced by a
+    # fresh fork after its answer (milliseconds): reading Oxigraph's in-memory store writes to the pages it reads,
+    # so a scan copies them (246 MB at 10^6 triples) and workers would drift towards a copy each. The price: the
+    # first scan in a fresh fork copies again (+0.25 s at 10^6). None = never replace (faster, more memory).
+    "WORKER_COPIED_BYTES": 64 << 20,
     # Seconds a new worker may take to open (and copy) the store.
     "WORKER_START_TIMEOUT": 120.0,
     # SPARQL Update is accepted only with "Authorization: Bearer <this token>"; None = read-only.

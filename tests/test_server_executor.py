@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from serverkit import CROSS_PRODUCT, make_app
@@ -53,6 +54,17 @@ def alive(pid: int) -> bool:
         return False
 
 
+def stopped_within(pid: int, seconds: float) -> None:
+    """Wait until every thread of `pid` is stopped (state T), at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        states = {(task / "stat").read_text().rsplit(")", 1)[1].split()[0] for task in Path(f"/proc/{pid}/task").iterdir()}
+        if states == {"T"}:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop")
+
+
 @pytest.fixture()
 def fake_pool(tmp_path, monkeypatch):
     """A pool of fake workers (one general unless `size` says) in the given mode; closed afterwards."""
@@ -77,6 +89,7 @@ def test_a_stopped_worker_makes_the_query_a_503_at_its_time_limit_and_the_next_q
         assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
         [pid] = app.extensions["kg"].pool(app).pids()
         os.kill(pid, signal.SIGSTOP)
+        stopped_within(pid, 2.0)  # the signal is delivered asynchronously: a query sent at once may still be read
         started = time.monotonic()
         stopped = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }", "timeout": "1"})
         assert stopped.status_code == 503
@@ -265,9 +278,18 @@ def test_closing_the_pool_stops_busy_workers_too(fake_pool):
     assert pool.pids() == [] and not pool.busy  # and nothing started in its place
 
 
+def ready_pids(pool: admission.Pool, role: str = admission.GENERAL) -> list[int]:
+    """The idle workers of `role`, once each has confined itself and opened the store (at most 10 s)."""
+    with pool.cond:
+        workers = list(pool.idle[role])
+    assert all(worker.ready(time.monotonic() + 10) for worker in workers)
+    return [worker.process.pid for worker in workers]
+
+
 def network_flags(pids) -> set[str]:
-    """The network argument on the command line of each query worker in `pids` ("1" = may connect out)."""
-    return {open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[-2].decode() for pid in pids}
+    """Whether each query worker in `pids` may connect out ("1") or runs under the seccomp filter ("0")."""
+    with_filter = {pid: "Seccomp:\t2" in open(f"/proc/{pid}/status").read() for pid in pids}
+    return {"0" if filtered else "1" for filtered in with_filter.values()}
 
 
 def test_only_queries_naming_allow_listed_endpoints_run_in_the_worker_with_network():
@@ -281,12 +303,12 @@ def test_only_queries_naming_allow_listed_endpoints_run_in_the_worker_with_netwo
     try:
         client = app.test_client()
         assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
-        assert network_flags(state.pool(app).pids() + state.pool(app).pids(admission.RESERVE)) == {"0"}
+        assert network_flags(ready_pids(state.pool(app)) + ready_pids(state.pool(app), admission.RESERVE)) == {"0"}
         federated = in_background_request(client, f"ASK {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}")
         connection, _ = canary.accept()  # the query reached the allow-listed endpoint: its worker may connect out
         connection.close()
         federated["thread"].join(30)
-        assert network_flags(state.pool(app, network=True).pids()) == {"1"}
+        assert network_flags(ready_pids(state.pool(app, network=True))) == {"1"}
     finally:
         state.close()
         canary.close()
@@ -301,13 +323,30 @@ def in_background_request(client, query: str, **params) -> dict:
     return outcome
 
 
-def test_the_reserve_worker_reads_the_store_on_disk_and_the_general_ones_in_memory():
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_in_memory_the_general_and_reserve_workers_are_forks_of_the_zygote():
     app = make_app(EXECUTORS=1, IN_MEMORY=True)
     state = app.extensions["kg"]
     try:
         pool = state.pool(app)
+        [general], [reserve] = ready_pids(pool), ready_pids(pool, admission.RESERVE)
+        assert {parent_of(general), parent_of(reserve)} == {state.zygote.process.pid}
+    finally:
+        state.close()
+
+
+def test_on_disk_the_reserve_worker_and_the_general_ones_open_the_store_themselves():
+    app = make_app(EXECUTORS=1, IN_MEMORY=False)
+    state = app.extensions["kg"]
+    try:
+        pool = state.pool(app)
         [general], [reserve] = pool.pids(), pool.pids(admission.RESERVE)
+        assert state.zygote is None
         in_memory = {pid: open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[5] for pid in (general, reserve)}
-        assert in_memory == {general: b"1", reserve: b"0"}
+        assert in_memory == {general: b"0", reserve: b"0"} and parent_of(general) == os.getpid()
     finally:
         state.close()

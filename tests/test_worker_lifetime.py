@@ -23,12 +23,19 @@ def alive(pid: int) -> bool:
         return False
 
 
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def query_workers(server_pid: int) -> list[int]:
-    """The query worker processes below `server_pid` (their command line names server/engine/worker.py)."""
+    """The query worker processes below `server_pid`: fresh ones (server/engine/worker.py) and the zygote's forks."""
     found = []
     for pid in descendants(server_pid):
         try:
-            if b"worker.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if b"worker.py" in command_line(pid) or b"zygote.py" in command_line(parent(pid)):
                 found.append(pid)
         except OSError:
             continue
@@ -37,6 +44,19 @@ def query_workers(server_pid: int) -> list[int]:
 
 def parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def served_by(worker: int) -> int:
+    """The server process a query worker answers: its parent, or for a fork of the zygote the process whose pidfd
+    it holds (the one that asked for it)."""
+    if b"zygote.py" not in command_line(parent(worker)):
+        return parent(worker)
+    for fd in Path(f"/proc/{worker}/fd").iterdir():
+        if "pidfd" in os.readlink(fd):
+            for line in Path(f"/proc/{worker}/fdinfo/{fd.name}").read_text().splitlines():
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    raise AssertionError(f"query worker {worker} watches no server process")
 
 
 def start_runaway(url: str) -> threading.Thread:
@@ -83,8 +103,9 @@ def test_kill_9_of_a_server_process_ends_its_busy_query_worker():
     with kg_serve("--data", SAMPLE) as (url, process):
         runaway = start_runaway(url)
         worker = busy_worker(process.pid)
-        server_process = parent(worker)
+        server_process = served_by(worker)
         assert server_process != process.pid  # a gunicorn worker, not the master
+        assert b"zygote.py" not in command_line(server_process)
         os.kill(server_process, signal.SIGKILL)
         assert gone_within([worker], GONE_WITHIN) == [], "the query worker outlived its server process"
         runaway.join(5)

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Future
 
 from server.engine.executor import Answer, EvaluationError, Executor, Stalled, WorkerCrashed
+from server.engine.zygote import Client
 from server.errors import BadRequest, Overloaded, QuerySyntaxError, QueryTimeout, ServiceError, WorkerStalled
 
 log = logging.getLogger("server.admission")
@@ -58,11 +59,15 @@ class Pool:
     while heavy queries queued behind each other do not hold the reserve turn after turn. The time spent waiting
     counts against the query's limit, so a request ends within its limit (+ MARGIN for a big answer to arrive).
     A killed worker's place is taken by a `spare` (already loaded) when there is one, and a new spare loads.
+    With a `zygote`, workers are its forks, and one that has copied more than `copied_bytes` of the store (pages
+    it wrote to: reading the in-memory store does) is replaced after its answer by a fresh fork.
     """
 
     def __init__(self, spec: dict, size: int, *, reserve: int = 0, spare: int = 0, heavy_after: float = 1.0,
-                 queue: int = 0, network: bool = False, start_timeout: float = 120.0):
-        self.spec, self.network, self.start_timeout = spec, network, start_timeout
+                 queue: int = 0, network: bool = False, start_timeout: float = 120.0, zygote: Client | None = None,
+                 copied_bytes: int | None = None):
+        self.spec, self.network, self.start_timeout, self.zygote = spec, network, start_timeout, zygote
+        self.copied_bytes = copied_bytes  # a fork that copied more of the store is replaced after its answer
         self.heavy_after, self.queue = heavy_after, queue
         self.pid = os.getpid()
         self.cond = threading.Condition()
@@ -76,11 +81,12 @@ class Pool:
         self.closed = False
 
     def _start(self, role: str) -> Executor:
-        # A reserve worker reads the store on disk: it starts in a fraction of a second whatever the store's size
+        # With a zygote every worker is a fork of it (the store shared, started in milliseconds). Without one, a
+        # reserve worker reads the store on disk: it starts in a fraction of a second whatever the store's size
         # (copying 10^5 triples into memory took 6-9 s beside four busy workers) and holds no copy of its own;
         # its short queries hardly feel the slower scans.
         spec = {**self.spec, "in_memory": False} if role == RESERVE else self.spec
-        executor = self.spawn(lambda: Executor(spec, network=self.network))
+        executor = self.spawn(lambda: Executor(spec, network=self.network, zygote=self.zygote))
         self.role[executor] = role
         return executor
 
@@ -216,7 +222,11 @@ class Pool:
         except BaseException:
             self._replace(executor)  # state unknown (hung up, out of step, interrupted): never reuse it
             raise
-        self._release(executor)
+        if self.copied_bytes is not None and answer.meta.get("copied", 0) > self.copied_bytes:
+            # A fresh fork shares the store again (milliseconds); the answer does not wait for the kill.
+            threading.Thread(target=self._replace, args=(executor,), name="query-worker-recycler", daemon=True).start()
+        else:
+            self._release(executor)
         return answer
 
     def _stopped(self, cut: bool, timeout: float, waited: float, limit: float) -> ServiceError:
@@ -232,9 +242,10 @@ class Pool:
                             headers={"Retry-After": "30"})
 
     def pids(self, role: str = GENERAL) -> list[int]:
-        """Process ids of the idle workers of `role` (for tests and /healthz)."""
+        """Process ids of the idle workers of `role` (for tests and /healthz); a fork the zygote has not made yet
+        (it is still loading the store) has none."""
         with self.cond:
-            return [e.process.pid for e in self.idle[role]]
+            return [e.process.pid for e in self.idle[role] if e.process.pid is not None]
 
     def triples(self) -> int | None:
         """Triple count reported by any started worker."""

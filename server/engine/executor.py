@@ -3,6 +3,8 @@
 Every wait here has a deadline: for a worker to start, for the first byte of an answer (the query's time
 limit) and for the rest of it (the limit + MARGIN). A worker that misses one is killed (SIGKILL works on
 stopped processes too); server/engine/admission.py replaces it, and the request gets a named error.
+A worker is a fork of the zygote (server/engine/zygote.py: the store loaded once, shared) when there is one,
+else a fresh interpreter that opens the store itself; both speak the same frames (server/engine/worker.py).
 """
 
 import json
@@ -16,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from server.engine import allocator, worker
+from server.engine.zygote import Client, Forked
 from server.errors import QuerySyntaxError, ServiceError
 
 log = logging.getLogger("server.executor")
@@ -55,20 +58,29 @@ def command(spec: dict, fd: int, network: bool) -> list[str]:
     """
     # -P: the script's folder (server/engine/) stays off sys.path, so its module names shadow nothing.
     return [sys.executable, "-P", _WORKER, str(fd), spec["path"], str(int(spec["in_memory"])),
-            str(int(spec["writable"])), str(os.getpid()), str(int(network))]
+            str(int(spec["writable"])), str(os.getpid()), str(int(network)), *spec.get("files", ())]
 
 
 class Executor:
     """One worker process and the parent's end of its socket."""
 
-    def __init__(self, spec: dict, *, network: bool = False):
+    def __init__(self, spec: dict, *, network: bool = False, zygote: Client | None = None):
+        """A fork of `zygote` (the store shared, in milliseconds) when given and alive, else a fresh process."""
         ours, theirs = socket.socketpair()
-        self.process = subprocess.Popen(command(spec, theirs.fileno(), network), pass_fds=(theirs.fileno(),),
-                                        stdin=subprocess.DEVNULL, env=allocator.environment(spec.get("preload")))
+        self.process: subprocess.Popen | Forked | None = None
+        if zygote is not None:
+            try:
+                self.process = zygote.fork(theirs, network=network)
+            except OSError as error:  # the zygote is gone: this worker loads the store itself
+                log.error("the zygote is gone (%s): a query worker loads the store itself", error)
+        if self.process is None:
+            self.process = subprocess.Popen(command(spec, theirs.fileno(), network), pass_fds=(theirs.fileno(),),
+                                            stdin=subprocess.DEVNULL, env=allocator.environment(spec.get("preload")))
         theirs.close()
         self.sock = ours
         self.started = time.monotonic()
         self.triples: int | None = None
+        self.loaded_by: int | None = None  # the pid of the process that loaded the store (the zygote, if forked)
         self.seq = 0
 
     def _recv(self, size: int, deadline: float) -> bytes:
@@ -120,7 +132,9 @@ class Executor:
             raise WorkerCrashed(str(error)) from None
         if kind != worker.READY:
             raise WorkerCrashed(f"query worker {self.process.pid} did not start properly")
-        self.triples = meta["triples"]
+        if isinstance(self.process, Forked) and not self.process.attach(MARGIN):  # its pid, sent before it ran
+            raise WorkerCrashed("the zygote did not say which process the query worker is")
+        self.triples, self.loaded_by = meta["triples"], meta.get("loaded_by")
         return True
 
     def loaded(self) -> bool:

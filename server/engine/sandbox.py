@@ -9,6 +9,9 @@ Call `confine()` first thing in the child (query worker, SHACL validation), befo
   longer `parent_pid` (a second line, independent of the signal; it runs during queries because pyoxigraph releases
   the GIL). PDEATHSIG fires when the *thread* that forked the child ends, not the process: spawn confined children
   from a thread that lives as long as the parent (the main thread or a pool thread), or they are killed early.
+  A child forked by a zygote (server/engine/zygote.py) serves another process than its parent: `served_pidfd`
+  (a pidfd of that process) makes the watchdog end this one when that process ends too. watchdog=False (the
+  zygote itself, which must stay single-threaded to fork safely) leaves the second line to the caller.
 - No network (unless network=True): a seccomp-BPF filter, installed with ctypes on every thread of the process
   (SECCOMP_FILTER_FLAG_TSYNC) and inherited by every thread and child started later, makes socket() and
   socketpair() of any family but AF_UNIX fail with EACCES, and io_uring_setup() fail with EPERM (io_uring can open
@@ -32,10 +35,10 @@ import errno
 import os
 import platform
 import resource
+import select
 import signal
 import struct
 import threading
-import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -146,18 +149,21 @@ def _deny_network() -> None:
     _check(result, "seccomp(SECCOMP_SET_MODE_FILTER)")
 
 
-def _watch(parent_pid: int) -> None:
+def _watch(parent_pid: int, served_pidfd: int | None) -> None:
+    watched = select.poll()
+    if served_pidfd is not None:
+        watched.register(served_pidfd, select.POLLIN)  # a pidfd is readable once its process has exited
     while True:
-        if os.getppid() != parent_pid:
+        if os.getppid() != parent_pid or watched.poll(WATCH_INTERVAL * 1000):
             os._exit(1)
-        time.sleep(WATCH_INTERVAL)
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def _die_with_parent(parent_pid: int, served_pidfd: int | None, watchdog: bool) -> None:
     _check(_libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PR_SET_PDEATHSIG)")
     if os.getppid() != parent_pid:  # the parent died before prctl: PDEATHSIG will never fire
         os._exit(1)
-    threading.Thread(target=_watch, args=(parent_pid,), name="sandbox-watchdog", daemon=True).start()
+    if watchdog:
+        threading.Thread(target=_watch, args=(parent_pid, served_pidfd), name="sandbox-watchdog", daemon=True).start()
 
 
 def limit_memory(memory_bytes: int) -> None:
@@ -167,12 +173,13 @@ def limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
 
-def confine(*, network: bool = False, parent_pid: int | None = None, memory_bytes: int | None = None) -> None:
+def confine(*, network: bool = False, parent_pid: int | None = None, memory_bytes: int | None = None,
+            served_pidfd: int | None = None, watchdog: bool = True) -> None:
     """Confine this process (see the module docstring); raises SandboxUnavailable when a part cannot be had."""
     if not network and (reason := unavailable()):
         raise SandboxUnavailable(reason)  # before anything changed, so the caller may still choose network=True
     if memory_bytes is not None:
         limit_memory(memory_bytes)  # before the watchdog thread starts: it must not get an arena of its own
-    _die_with_parent(os.getppid() if parent_pid is None else parent_pid)
+    _die_with_parent(os.getppid() if parent_pid is None else parent_pid, served_pidfd, watchdog)
     if not network:
         _deny_network()

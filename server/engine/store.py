@@ -29,10 +29,12 @@ class Served:
     version: str
     writable: bool = False
     tmp: object = None  # keeps a TemporaryDirectory alive as long as the app
+    files: tuple[str, ...] = ()  # the RDF files the store was loaded from (--data): parsed faster than a dump
 
     def spec(self, *, in_memory: bool) -> dict:
         """The picklable description a worker process opens the store from."""
-        return {"path": self.path, "in_memory": in_memory and not self.writable, "writable": self.writable}
+        return {"path": self.path, "in_memory": in_memory and not self.writable, "writable": self.writable,
+                "files": list(self.files)}
 
 
 def graph_for(path: Path) -> ox.NamedNode:
@@ -47,30 +49,48 @@ def _digest(items) -> str:
     return sha.hexdigest()[:16]
 
 
-def load_files(files: list[str | Path], *, writable: bool = False, directory: str | Path | None = None) -> Served:
+def load_files(files: list[str | Path], *, writable: bool = False, directory: str | Path | None = None,
+               on_disk: bool = True) -> Served:
     """Load RDF files into a new on-disk store (named graphs kept), in `directory` or a temporary one.
 
     Pass `directory` in a process that forks (gunicorn's master): a TemporaryDirectory would be removed
-    by the first forked child that exits.
+    by the first forked child that exits. on_disk=False (query workers parse the files into memory: the zygote,
+    or a worker that loads them itself) only checks that each file is there and takes the version; no store.
     """
+    for name in files:
+        _format(Path(name))
+    digests = [(str(Path(name).resolve()), hashlib.sha256(Path(name).read_bytes()).hexdigest()) for name in files]
+    resolved = tuple(str(Path(name).resolve()) for name in files)
+    if not on_disk:
+        return Served("", _digest(digests), writable=writable, files=resolved)
     tmp = None if directory else tempfile.TemporaryDirectory(prefix="kg-data-")
     path = Path(directory or tmp.name) / "store"
     store = ox.Store(str(path))
-    digests = []
-    for name in files:
-        file = Path(name)
-        fmt = DATA_FORMATS.get(file.suffix.lower())
-        if fmt is None:
-            raise ValueError(f"{file}: unknown RDF file extension (known: {', '.join(sorted(DATA_FORMATS))})")
-        if not file.is_file():
-            raise ValueError(f"{file}: no such file")
-        target = None if fmt in QUAD_FORMATS else graph_for(file)
-        store.bulk_load(path=str(file), format=fmt, to_graph=target, base_iri=file.resolve().as_uri())
-        digests.append((str(file.resolve()), hashlib.sha256(file.read_bytes()).hexdigest()))
+    load_into(store, files)
     store.flush()
     del store
     gc.collect()  # the RocksDB lock goes only when the Store object is freed
-    return Served(str(path), _digest(digests), writable=writable, tmp=tmp)
+    return Served(str(path), _digest(digests), writable=writable, tmp=tmp, files=resolved)
+
+
+def _format(file: Path) -> ox.RdfFormat:
+    """The RDF format of a --data file by its extension; ValueError for an unknown one or a missing file."""
+    fmt = DATA_FORMATS.get(file.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{file}: unknown RDF file extension (known: {', '.join(sorted(DATA_FORMATS))})")
+    if not file.is_file():
+        raise ValueError(f"{file}: no such file")
+    return fmt
+
+
+def load_into(store: ox.Store, files) -> None:
+    """Load RDF files into `store` (on disk or in memory): quad formats keep their graphs, a triple file goes to
+    the named graph graph_for(file), relative IRIs resolve against the file."""
+    for name in files:
+        file = Path(name)
+        fmt = _format(file)
+        target = None if fmt in QUAD_FORMATS else graph_for(file)
+        store.bulk_load(path=str(file), format=fmt, to_graph=target, base_iri=file.resolve().as_uri())
 
 
 def open_built(path: str | Path, *, writable: bool = False) -> Served:
@@ -141,14 +161,21 @@ def _matches(quad: ox.Quad, pattern: tuple) -> bool:
     return all(term is None or term == part for term, part in zip(pattern, quad, strict=True))
 
 
-def served_from_config(config) -> Served:
-    """DATA (a list of files) wins over STORE (a built store directory)."""
+def data_files(config) -> list[str]:
+    """The DATA files of a configuration (a list, or a string of paths joined by os.pathsep)."""
     data = config.get("DATA")
     if isinstance(data, str):
         data = data.split(os.pathsep) if data else []
+    return list(data or [])
+
+
+def served_from_config(config) -> Served:
+    """DATA (a list of files, loaded into DATA_DIR or a temporary folder) wins over STORE (a built store directory)."""
+    data = data_files(config)
     writable = bool(config.get("UPDATE_TOKEN"))
-    if data:
-        return load_files(data, writable=writable)
+    if data:  # in memory, the workers parse the files: nothing reads a store on disk
+        return load_files(data, writable=writable, directory=config.get("DATA_DIR"),
+                          on_disk=writable or not config.get("IN_MEMORY", True))
     return open_built(config["STORE"], writable=writable)
 
 
