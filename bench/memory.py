@@ -86,9 +86,31 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def memory(pid: int) -> dict[str, float]:
-    """RSS and PSS (MB) summed over the process tree of `pid`, and the number of processes."""
+def _command(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
+
+
+def role(pid: int) -> str:
+    """What a process of the tree is, from its command line and its parent's."""
+    if b"zygote.py" in _command(pid):
+        return "forked worker" if b"zygote.py" in _command(_parent(pid)) else "zygote"
+    return "fresh worker" if b"worker.py" in _command(pid) else "server"
+
+
+def memory(pid: int) -> dict:
+    """RSS and PSS (MB) summed over the process tree of `pid`, the number of processes, and PSS by role."""
     rss = pss = count = 0
+    roles: dict[str, float] = {}
     for member in tree(pid):
         try:
             fields = dict(line.split(":", 1) for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines()[1:])
@@ -97,7 +119,9 @@ def memory(pid: int) -> dict[str, float]:
         rss += int(fields["Rss"].split()[0])
         pss += int(fields["Pss"].split()[0])
         count += 1
-    return {"rss": rss / 1024, "pss": pss / 1024, "processes": count}
+        name = role(member)
+        roles[name] = roles.get(name, 0) + int(fields["Pss"].split()[0]) / 1024
+    return {"rss": rss / 1024, "pss": pss / 1024, "processes": count, "roles": roles}
 
 
 def run_queries(url: str) -> dict[str, tuple[int, float]]:
@@ -176,6 +200,9 @@ def main() -> int:
                            for status, seconds in result["queries"].values())
         print(f"| {name} | {result['ready']:.1f} | {result['processes']} | {result['rss']:,.0f} | {result['pss']:,.0f} | "
               f"{times} |")
+    for name, result in rows[:-1]:
+        parts = ", ".join(f"{role} {mb:,.0f}" for role, mb in sorted(result["roles"].items()))
+        print(f"PSS MB by process, {name}: {parts}")
     print(f"oxigraph load: {oxigraph['load']:.1f} s; + serve-read-only ready: {oxigraph['load'] + oxigraph['ready']:.1f} s")
     low, high = results[min(args.workers)], results[max(args.workers)]
     print(f"PSS with {max(args.workers)} query workers / with {min(args.workers)}: {high['pss'] / low['pss']:.2f} "

@@ -224,10 +224,10 @@ def test_forked_workers_die_with_the_zygote_and_the_next_workers_load_the_store_
     assert {worker.loaded_by for worker in ready_workers(pool)} == {worker.process.pid for worker in pool.role}
 
 
-@pytest.fixture(scope="module")
-def built_store(tmp_path_factory) -> Path:
-    """An on-disk store such as `kg build` writes (the sample's quads), served without --data."""
-    path = tmp_path_factory.mktemp("built") / "store"
+def built_store(folder: Path) -> Path:
+    """An on-disk store such as `kg build` writes (the sample's quads), served without --data. One per app: two
+    apps of one process serving one store would share one snapshot folder (server/engine/snapshot.py)."""
+    path = folder / "store"
     store = pyoxigraph.Store(str(path))
     store.bulk_load(path=str(SAMPLE), format=pyoxigraph.RdfFormat.TRIG)
     store.flush()
@@ -236,20 +236,21 @@ def built_store(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("source", ["data", "built"])
-def test_the_zygote_is_single_threaded_when_it_forks(app_of, built_store, source):
+def test_the_zygote_is_single_threaded_when_it_forks(app_of, tmp_path, source):
     # Forking a threaded process is unsafe; RocksDB starts threads that outlive a store, so a built store is copied
     # through a child's dump.
-    app = app_of(DATA=[], STORE=str(built_store)) if source == "built" else app_of()
+    app = app_of(DATA=[], STORE=str(built_store(tmp_path))) if source == "built" else app_of()
     state = app.extensions["kg"]
     ready_workers(state.pool(app))
     assert len(list(Path(f"/proc/{state.zygote.process.pid}/task").iterdir())) == 1
 
 
-def test_a_built_store_served_by_forks_answers_as_on_disk(app_of, built_store):
+def test_a_built_store_served_by_forks_answers_as_on_disk(app_of, tmp_path):
     query = "SELECT ?s ?p ?o { ?s ?p ?o } ORDER BY ?s ?p ?o"
     answers = []
     for in_memory in (True, False):
-        app = app_of(DATA=[], STORE=str(built_store), IN_MEMORY=in_memory)
+        (tmp_path / str(in_memory)).mkdir()
+        app = app_of(DATA=[], STORE=str(built_store(tmp_path / str(in_memory))), IN_MEMORY=in_memory)
         assert (app.extensions["kg"].zygote is not None) == in_memory
         answers.append(app.test_client().get("/sparql", query_string={"query": query}).data)
     assert answers[0] == answers[1] and answers[0].count(b'"s":') == 20

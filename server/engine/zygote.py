@@ -5,7 +5,8 @@ per start). The zygote loads it once; a worker is a fork of it, so the store's p
 a killed worker is back in milliseconds. It is started by the process that creates the app (gunicorn's master,
 before it forks its workers), so there is one per `kg serve` whatever the number of workers.
 
-A server process asks for a worker by connecting to the zygote's unix socket (in a private folder) and sending,
+A server process asks for a worker by connecting to the zygote's unix socket (an abstract address, so nothing is
+left on disk whoever dies; the zygote serves only processes of its own user, by SO_PEERCRED) and sending,
 with SCM_RIGHTS, its end of a new socket pair and a pidfd of itself. The zygote forks; the child confines itself
 (server/engine/sandbox.py: no network unless asked, dies with the zygote by PDEATHSIG and with the server process
 it serves by the watchdog on that pidfd), then answers on the socket pair with the frames of server/engine/worker.py,
@@ -19,13 +20,13 @@ import gc
 import json
 import logging
 import os
+import secrets
 import select
-import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
-import tempfile
 import weakref
 
 from server.engine import allocator, sandbox, worker
@@ -99,7 +100,7 @@ class Forked:
 
 
 class Client:
-    """Asks the zygote listening at `address` for workers."""
+    """Asks the zygote listening at the abstract unix address `address` (its name, without the leading NUL)."""
 
     def __init__(self, address: str):
         self.address = address
@@ -108,7 +109,7 @@ class Client:
         """Ask for a worker serving `theirs` (never waits for the zygote to be ready); OSError if it is gone."""
         control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            control.connect(self.address)
+            control.connect(f"\0{self.address}")
             me = os.pidfd_open(os.getpid())
             try:
                 socket.send_fds(control, [json.dumps({"network": network}).encode()], [theirs.fileno(), me])
@@ -125,10 +126,9 @@ class Zygote(Client):
 
     def __init__(self, spec: dict):
         self.owner = os.getpid()
-        self.folder = tempfile.mkdtemp(prefix="kg-zygote-")  # 0700: only this user may ask for workers
-        super().__init__(os.path.join(self.folder, "socket"))
+        super().__init__(f"kg-zygote-{os.getpid()}-{secrets.token_hex(8)}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(self.address)
+        listener.bind(f"\0{self.address}")
         listener.listen(BACKLOG)  # requests queue from now on, while the zygote loads
         self.status, status = os.pipe()  # one line from the zygote once it has loaded: the triples, or the error
         command = [sys.executable, "-P", os.path.abspath(__file__), str(listener.fileno()), str(status),
@@ -138,7 +138,7 @@ class Zygote(Client):
         listener.close()
         os.close(status)
         self.triples: int | None = None
-        self._finalizer = weakref.finalize(self, _stop, self.process, self.folder, self.owner, self.status)
+        self._finalizer = weakref.finalize(self, _stop, self.process, self.owner, self.status)
 
     def loaded(self, timeout: float) -> int:
         """Wait until the zygote has loaded the store: its triple count; ValueError saying why it could not."""
@@ -167,7 +167,7 @@ def early(config, preload: str | None) -> Zygote | None:
     return Zygote({"files": [os.path.abspath(f) for f in files], "preload": preload})
 
 
-def _stop(process: subprocess.Popen, folder: str, owner: int, status: int) -> None:
+def _stop(process: subprocess.Popen, owner: int, status: int) -> None:
     # gunicorn's forked workers inherit the handle; only the process that started the zygote stops it.
     if os.getpid() != owner:
         return
@@ -175,7 +175,6 @@ def _stop(process: subprocess.Popen, folder: str, owner: int, status: int) -> No
     process.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(5)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def load(spec: dict):
@@ -223,6 +222,9 @@ def _child(store, ready: dict, worker_fd: int, served_pidfd: int, network: bool,
 
 def _handle(connection: socket.socket, listener: socket.socket, store, ready: dict) -> None:
     """One request: fork a worker for the socket it carries, answer with the worker's pid and a pidfd of it."""
+    _, uid, _ = struct.unpack("3i", connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    if uid != os.getuid():  # an abstract address has no file permissions: this user's processes only
+        return
     connection.settimeout(REQUEST_WAIT)
     try:
         message, fds, _, _ = socket.recv_fds(connection, 256, 2)
@@ -272,8 +274,7 @@ def main(listener: socket.socket, status: int, parent_pid: int, spec: dict) -> N
                     continue
                 with connection:
                     _handle(connection, listener, store, ready)
-    finally:  # the master is gone (a SIGKILL of it leaves the folder to the zygote)
-        shutil.rmtree(os.path.dirname(listener.getsockname()), ignore_errors=True)
+    finally:  # the master is gone
         os._exit(1)
 
 
