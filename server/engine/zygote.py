@@ -18,7 +18,6 @@ unsafe): no watchdog thread there, it checks its parent itself between requests,
 import contextlib
 import gc
 import json
-import logging
 import os
 import secrets
 import select
@@ -32,7 +31,6 @@ import weakref
 from server.engine import allocator, sandbox, worker
 from server.sparql import bounds
 
-log = logging.getLogger("server.zygote")
 REQUEST_WAIT = 1.0  # seconds the zygote waits for a connected server process's request (it sends at once)
 BACKLOG = 128  # requests that may queue while the zygote loads the store
 
@@ -212,6 +210,7 @@ def _child(store, ready: dict, worker_fd: int, served_pidfd: int, network: bool,
     status = 1
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         sandbox.confine(network=network, parent_pid=zygote, served_pidfd=served_pidfd)
         bounds.call_on_deep_stack(worker.serve, socket.socket(fileno=worker_fd), store, ready,
                                   stack_bytes=bounds.SHALLOW_STACK_BYTES)
@@ -234,12 +233,17 @@ def _handle(connection: socket.socket, listener: socket.socket, store, ready: di
         if len(fds) != 2:
             return
         network = bool(json.loads(message).get("network"))
-        pid = os.fork()
-        if pid == 0:
-            listener.close()
-            connection.close()
-            _child(store, ready, fds[0], fds[1], network, os.getppid())
-        pidfd = os.pidfd_open(pid)  # before any SIGCHLD reaps it: it names this child and no other
+        # SIGCHLD waits until the child has a pidfd: reaped before, its pid could be anyone's.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+        try:
+            pid = os.fork()
+            if pid == 0:
+                listener.close()
+                connection.close()
+                _child(store, ready, fds[0], fds[1], network, os.getppid())
+            pidfd = os.pidfd_open(pid)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         try:
             socket.send_fds(connection, [json.dumps({"pid": pid}).encode()], [pidfd])
         except OSError:  # the server process gave up on it: the child finds its socket closed
@@ -273,7 +277,10 @@ def main(listener: socket.socket, status: int, parent_pid: int, spec: dict) -> N
                 except OSError:
                     continue
                 with connection:
-                    _handle(connection, listener, store, ready)
+                    try:
+                        _handle(connection, listener, store, ready)
+                    except (OSError, ValueError) as error:  # one request the zygote could not serve, not its end
+                        print(f"kg zygote: a request failed: {error}", file=sys.stderr, flush=True)
     finally:  # the master is gone
         os._exit(1)
 
