@@ -106,3 +106,12 @@ def test_metric_labels_do_not_take_the_method_as_sent(tmp_path, apps):
     assert "BREW" not in exposition
     assert 'method="other"' in exposition
 
+
+
+def test_two_snapshots_of_one_store_in_one_process_are_independent(tmp_path):
+    store = make_store(tmp_path / "store", "one")
+    first, second = snapshot.take(store), snapshot.take(store)
+    assert first.path != second.path
+    first.close()
+    assert (second.path / "CURRENT").is_file()
+    second.close()

@@ -14,11 +14,12 @@ byte-identical copies of one store answer with the same ETags.
 import hashlib
 import os
 import shutil
+import tempfile
 import weakref
 from pathlib import Path
 
 VERSION_FILE = "DATASET_VERSION"
-PREFIX = ".serving-"  # snapshot folders beside the store: .serving-<pid>-<store name>
+PREFIX = ".serving-"  # snapshot folders beside the store: .serving-<pid>-<random>-<store name>
 VOLATILE = ("LOCK", "LOG")  # RocksDB's lock and info logs: not content
 
 
@@ -67,9 +68,8 @@ class Snapshot:
     def __init__(self, store: Path):
         store = store.resolve()
         _remove_stale(store.parent, store.name)
-        self.path = store.parent / f"{PREFIX}{os.getpid()}-{store.name}"
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.path.mkdir()
+        # One folder per snapshot (two apps of one process may serve the same store): .serving-<pid>-<random>-<name>
+        self.path = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", suffix=f"-{store.name}", dir=store.parent))
         self._finalizer = weakref.finalize(self, _remove_if_owner, str(self.path), os.getpid())
         for entry in store.iterdir():
             if entry.is_file() and entry.name != "LOCK":
