@@ -65,6 +65,7 @@ def run(args) -> int:
 
 def _serve(args, scratch: str) -> int:
     from server import create_app
+    from server.config import DEFAULTS
     from server.engine.store import StoreUnreadable, check_readable
     from server.errors import ServiceError
 
@@ -89,6 +90,11 @@ def _serve(args, scratch: str) -> int:
     if args.front == "nginx":
         options.update(_front_options(args.bind, Path(scratch) / "front"))
         config["PROXY_HOPS"] = 1
+    if not args.data and not args.backend:
+        try:  # before the app (whose zygote loads the store): a corrupt store would only show as workers crashing
+            check_readable(args.store, timeout=float(DEFAULTS["WORKER_START_TIMEOUT"]))
+        except StoreUnreadable as error:
+            raise UsageError(f"the store at {args.store} cannot be read: {error}") from None
     try:  # with --backend, creating the app reaches the backend (its dataset version): unreachable is a usage error
         app = create_app(config)
     except (ServiceError, ValueError, SyntaxError, OSError) as error:
@@ -97,11 +103,6 @@ def _serve(args, scratch: str) -> int:
         if not args.backend:
             raise
         raise UsageError(f"the backend {args.backend} cannot be used: {getattr(error, 'message', error)}") from None
-    if not args.data and not args.backend:
-        try:  # a corrupt store would only show as query workers crashing on every request
-            check_readable(args.store, timeout=float(app.config["WORKER_START_TIMEOUT"]))
-        except StoreUnreadable as error:
-            raise UsageError(f"the store at {args.store} cannot be read: {error}") from None
     service = _Gunicorn(app, options)
     try:
         service.run()

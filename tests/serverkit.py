@@ -110,3 +110,56 @@ def cpu_seconds(pids) -> float:
             continue
         total += int(fields[11]) + int(fields[12])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def sample_store_at(path: Path) -> Path:
+    """The sample data written as an on-disk store at `path`, flushed into .sst files as `kg build` leaves one."""
+    import gc
+
+    import pyoxigraph as ox
+
+    store = ox.Store(str(path))
+    store.load(path=str(SAMPLE), format=ox.RdfFormat.TRIG)  # not bulk_load: its files are laid out unlike a build's
+    store.flush()
+    del store
+    gc.collect()  # the RocksDB lock goes with the Store object
+    return path
+
+
+def http_sender(url: str):
+    """send(method, path, headers, body) -> (status, Content-Type, body bytes), one connection per request."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    netloc = urlsplit(url).netloc
+
+    def send(method, path, headers, body):
+        connection = http.client.HTTPConnection(netloc, timeout=30)
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = (response.status, response.getheader("Content-Type", ""), response.read())
+        connection.close()
+        return answer
+
+    return send
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def gone_within(pids, seconds: float) -> list[int]:
+    """The processes of `pids` still alive after `seconds` (polled); those are then killed, so none runs on."""
+    import signal
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.02)
+    left = [pid for pid in pids if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return left

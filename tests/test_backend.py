@@ -21,7 +21,17 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from canary import Canary
-from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, cpu_seconds, free_port, kg_serve, make_app
+from serverkit import (
+    CROSS_PRODUCT,
+    KG,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    http_sender,
+    kg_serve,
+    make_app,
+    sample_store_at,
+)
 from test_w3c_protocol import CASES as W3C_CASES
 from test_w3c_protocol import PROTOCOL, SUITE
 from test_w3c_protocol import check as w3c_check
@@ -112,12 +122,7 @@ def _running(command, cwd: Path, url: str):
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
     """sample.trig as a built store, the input of `kg load`."""
-    path = tmp_path_factory.mktemp("build") / "store"
-    built = ox.Store(str(path))
-    built.bulk_load(path=str(SAMPLE), format=ox.RdfFormat.TRIG)
-    built.flush()
-    del built
-    return path
+    return sample_store_at(tmp_path_factory.mktemp("build") / "store")
 
 
 def kg_load(*args) -> str:
@@ -349,17 +354,7 @@ def w3c_proxy(virtuoso, tmp_path_factory):
     del built
     kg_load("--into", crud, "--user", "dba:dba", "--store", folder / "store")
     with kg_serve("--workers", 1, "--backend", url, env={"KG_BACKEND_GRAPHS": W3C_GRAPHS}) as (base, _):
-        netloc = urllib.parse.urlsplit(base).netloc
-
-        def send(method, path, headers, body):
-            connection = http.client.HTTPConnection(netloc, timeout=30)
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            answer = (response.status, response.getheader("Content-Type", ""), response.read())
-            connection.close()
-            return answer
-
-        yield send
+        yield http_sender(base)
 
 
 @pytest.mark.parametrize("requests, graphs", W3C_CASES)

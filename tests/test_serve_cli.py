@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, cpu_seconds, descendants, gunicorn
+from serverkit import CROSS_PRODUCT, KG, ROOT, SAMPLE, cpu_seconds, descendants, gunicorn, sample_store_at
 
 from server import create_app
 
@@ -85,14 +85,7 @@ def test_kg_serve_with_a_missing_store_path_is_a_usage_error(tmp_path):
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
     """The sample data written as an on-disk store, like `kg build` writes one."""
-    import pyoxigraph as ox
-
-    path = tmp_path_factory.mktemp("store") / "store"
-    store = ox.Store(str(path))
-    store.load(path=str(SAMPLE), format=ox.RdfFormat.TRIG)
-    store.flush()
-    del store
-    return path
+    return sample_store_at(tmp_path_factory.mktemp("store") / "store")
 
 
 def kg_query(*args) -> subprocess.CompletedProcess:

@@ -6,20 +6,13 @@ import signal
 import subprocess
 
 import pytest
-from serverkit import KG, ROOT, SAMPLE, free_port, kg_serve
+from serverkit import KG, ROOT, SAMPLE, free_port, kg_serve, sample_store_at
 
 
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory):
     """The sample data as an on-disk store, as `kg build` writes one (flushed into .sst files)."""
-    import pyoxigraph as ox
-
-    path = tmp_path_factory.mktemp("built") / "store"
-    store = ox.Store(str(path))
-    store.load(path=str(SAMPLE), format=ox.RdfFormat.TRIG)
-    store.flush()
-    del store
-    return path
+    return sample_store_at(tmp_path_factory.mktemp("built") / "store")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ answers in each results format match the expected files. The project's own tests
 """
 
 import csv
-import http.client
 import io
 import json
 import re
@@ -19,7 +18,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import RDF, RDFS, Graph, Namespace, URIRef
 from rdflib.collection import Collection
-from serverkit import gunicorn, make_app
+from serverkit import gunicorn, http_sender, make_app
 
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "w3c-rdf-tests" / "sparql11"
 PROTOCOL = SUITE / "protocol" / "manifest.ttl"
@@ -107,17 +106,7 @@ def flask_transport(dataset_file):
 @pytest.fixture(scope="module")
 def gunicorn_transport(dataset_file):
     with gunicorn(dataset_file) as (url, _):
-        netloc = urlsplit(url).netloc
-
-        def send(method, path, headers, body):
-            connection = http.client.HTTPConnection(netloc, timeout=30)
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            answer = (response.status, response.getheader("Content-Type", ""), response.read())
-            connection.close()
-            return answer
-
-        yield send
+        yield http_sender(url)
 
 
 def check(send, requests) -> None:

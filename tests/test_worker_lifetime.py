@@ -10,17 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from serverkit import CROSS_PRODUCT, SAMPLE, cpu_seconds, descendants, kg_serve
+from serverkit import CROSS_PRODUCT, SAMPLE, cpu_seconds, descendants, gone_within, kg_serve
 
 GONE_WITHIN = 2.0  # seconds after its parent's death by which a query worker must be gone
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def command_line(pid: int) -> bytes:
@@ -85,17 +77,6 @@ def busy_worker(server_pid: int) -> int:
         if busy:
             return busy[0]
     raise AssertionError("no query worker started running the cross product")
-
-
-def gone_within(pids, seconds: float) -> list[int]:
-    """The processes of `pids` still alive after `seconds` (polled); those are then killed, so none runs on."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
-        time.sleep(0.05)
-    left = [pid for pid in pids if alive(pid)]
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    return left
 
 
 @pytest.mark.reliability

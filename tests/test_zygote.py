@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from serverkit import CROSS_PRODUCT, ROOT, SAMPLE, make_app
+from serverkit import CROSS_PRODUCT, ROOT, SAMPLE, alive, gone_within, make_app
 
 from server.engine import admission, executor
 from server.errors import QueryTimeout
@@ -48,25 +48,6 @@ def app_of(request):
 
 def parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` exists and is not a zombie."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def gone_within(pids, seconds: float) -> list[int]:
-    """The processes of `pids` still alive after `seconds` (polled); those are then killed, so none runs on."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
-        time.sleep(0.02)
-    left = [pid for pid in pids if alive(pid)]
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    return left
 
 
 def ready_workers(pool: admission.Pool) -> list[executor.Executor]:
