@@ -246,3 +246,42 @@ def test_kg_build_of_several_files_builds_one_graph(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("2 plan(s) from 2 source(s): east-west-st-2022, plan-nine-agencies")
     assert (out / "store").is_dir() and (out / "dumps" / "kg.ttl").is_file()
+
+
+@pytest.fixture(scope="module")
+def whole_corpus():
+    """The default manifest and every corpus fixture, built together as one graph."""
+    return assemble(inputs=[*shipped_inputs(), *sorted(CORPUS.glob("*.txt"))], build_time=WHEN)
+
+
+def shipped_inputs() -> list[Path]:
+    return [source.path for source in shipped()]
+
+
+def expected_fixtures() -> list[dict]:
+    import tomllib
+
+    found = sorted(CORPUS.glob("*.expected.toml"))
+    assert len(found) >= 4, f"expected the corpus fixtures' facts in {CORPUS}"
+    return [tomllib.loads(path.read_text(encoding="utf-8")) for path in found]
+
+
+@pytest.mark.parametrize("expected", expected_fixtures(), ids=lambda e: e["title"])
+def test_every_fixture_keeps_its_facts_in_the_build_of_the_whole_corpus(whole_corpus, expected):
+    kg = whole_corpus[2].graph(URIRef(f"{BASE}graph/kg"))
+    plans = [p for p in kg.subjects(ELI.title, Literal(expected["title"], lang="zh"))]
+    assert len(plans) == 1, f"{expected['title']}: {plans}"
+    plan = plans[0]
+    assert {str(a).rsplit("/", 1)[1] for a in kg.objects(plan, ELI.passed_by)} == set(expected["issuers"])
+    areas = sorted(kg.objects(plan, PKG.taskArea), key=lambda a: int(kg.value(a, PKG.ordinal)))
+    assert [len(set(kg.objects(area, PKG.task))) for area in areas] == expected["area_tasks"]
+    years = sorted(int(str(kg.value(goal, PKG.targetYear))) for goal in kg.objects(plan, PKG.goal))
+    assert years == sorted(expected["goal_years"])
+
+
+def test_the_whole_corpus_is_one_conforming_graph_with_shared_agencies(whole_corpus):
+    dataset = whole_corpus[2]
+    kg = dataset.graph(URIRef(f"{BASE}graph/kg"))
+    assert len(set(kg.subjects(RDF.type, PKG.Plan))) == 4  # East-West (two sources), the guidance (clean and garbled), two more
+    assert len([o for o in kg.objects(URIRef(f"{BASE}id/org/most"), RDFS.label) if o.language == "zh"]) == 1
+    assert validate(dataset).conforms
