@@ -6,7 +6,7 @@
 Times `kg build` (the whole pipeline: normalise, extract, RDF, link, SHACL gate, store and dumps) on three
 inputs, interleaved round by round so machine load falls on all alike: the seed article alone, the default
 manifest (the seed and the official outline of its plan), and the manifest plus the four corpus fixtures of
-tests/data/corpus (five plans in all). Prints the median wall time of each and its ratio to the seed alone.
+tests/data/corpus (four plans from six sources). Prints the median wall time of each and its ratio to the seed alone.
 """
 
 import argparse
