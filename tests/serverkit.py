@@ -67,12 +67,17 @@ def kg_serve(*args, env=None, kg=KG, cwd=ROOT):
                 raise RuntimeError("kg serve did not become healthy: " + output())
             yield url, process
         finally:
-            process.terminate()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop(process, 20)
+
+
+def stop(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within `grace` seconds."""
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
 
 
 @contextlib.contextmanager

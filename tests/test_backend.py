@@ -31,6 +31,7 @@ from serverkit import (
     kg_serve,
     make_app,
     sample_store_at,
+    stop,
 )
 from test_w3c_protocol import CASES as W3C_CASES
 from test_w3c_protocol import PROTOCOL, SUITE
@@ -111,12 +112,7 @@ def _running(command, cwd: Path, url: str):
         _wait_for(url, process, log, 90)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop(process, 30)
 
 
 @pytest.fixture(scope="module")
