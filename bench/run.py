@@ -143,7 +143,7 @@ def report(results: dict, heavy: dict, label: str, commands: list[str]) -> str:
     common = [q for q in queries if all(rps[(s, q)] > 0 for s in systems)]
     gm = {s: geomean([rps[(s, q)] for q in common]) for s in systems}
     lines = [f"# Endpoint benchmark: {label}", "",
-             f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on this machine, all systems in one run "
+             f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on this machine, all systems in one run "
              "(wrk, 4 connections, form POST; answers validated once per system and query, row counts compared).",
              "", "Commands:", "", "```sh", *commands, "```", "", "## Requests per second", "",
              "| query | " + " | ".join(systems) + " |", "|---|" + "---:|" * len(systems)]
