@@ -8,6 +8,7 @@ import shutil
 import pyoxigraph as ox
 import pytest
 
+from kg.publish.step import VERSION_FILE
 from server import create_app
 from server.engine import snapshot
 
@@ -55,7 +56,7 @@ def test_byte_identical_copies_of_a_store_answer_with_the_same_etag(tmp_path, ap
 
 def test_the_version_the_build_wrote_is_the_version_served(tmp_path, apps):
     store = make_store(tmp_path / "store", "one")
-    (store / snapshot.VERSION_FILE).write_text("0123456789abcdef\n")
+    (store / VERSION_FILE).write_text("0123456789abcdef" * 4 + "\n")  # a SHA-256 in hex, as the build writes
     health = apps(store).test_client().get("/healthz").get_json()
     assert health["dataset_version"].startswith("0123456789abcdef")
 

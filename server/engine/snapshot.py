@@ -18,16 +18,17 @@ import tempfile
 import weakref
 from pathlib import Path
 
-VERSION_FILE = "DATASET_VERSION"
+from kg.publish.step import dataset_version
+
 PREFIX = ".serving-"  # snapshot folders beside the store: .serving-<pid>-<random>-<store name>
 VOLATILE = ("LOCK", "LOG")  # RocksDB's lock and info logs: not content
 
 
 def content_version(store: Path) -> str:
     """The build's digest, or a digest of the store's files' bytes (sorted by name)."""
-    written = store / VERSION_FILE
-    if written.is_file():
-        return written.read_text().strip()
+    written = dataset_version(store)
+    if written is not None:
+        return written
     sha = hashlib.sha256()
     for path in sorted(store.iterdir()):
         if path.is_file() and not path.name.startswith(VOLATILE):
