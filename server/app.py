@@ -24,20 +24,17 @@ class State:
         # A remote endpoint (kg serve --backend) is the store: reached and versioned once here, queried by pool().
         self.backend = remote.from_config(config) if config.get("BACKEND") else None
         preload = allocator.library(config["ALLOCATOR"])
-        # One in-memory copy of the store per `kg serve`: the zygote, started here (in gunicorn's master, before it
-        # forks). --data files it parses itself, and this process waits for it: a file that does not parse stops here.
-        self.zygote = None if self.backend else zygote.early(config, preload)
-        try:
-            self.served = Served(config["BACKEND"], self.backend.probe(30.0)) if self.backend else served_from_config(config)
-            if self.zygote is not None:
-                self.zygote.loaded(config["WORKER_START_TIMEOUT"])
-        except BaseException:
-            if self.zygote is not None:
-                self.zygote.close()
-            raise
+        self.served = Served(config["BACKEND"], self.backend.probe(30.0)) if self.backend else served_from_config(config)
         self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": preload}
-        if self.zygote is None and self.spec["in_memory"] and not self.backend:
-            self.zygote = zygote.Zygote(self.spec)
+        # One in-memory copy of the store per `kg serve`: the zygote, started here (in gunicorn's master, before it
+        # forks). It parses --data files itself; this process waits for those, so a file that does not parse stops here.
+        self.zygote = zygote.Zygote(self.spec) if self.spec["in_memory"] and not self.backend else None
+        if self.zygote is not None and self.served.files:
+            try:
+                self.zygote.loaded(config["WORKER_START_TIMEOUT"])
+            except BaseException:
+                self.zygote.close()
+                raise
         self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
         self.generation = 0  # bumped by each update: part of the dataset version, so ETags change
         self._pools = {}  # network (bool) → this process's Pool

@@ -154,17 +154,6 @@ class Zygote(Client):
         self._finalizer()
 
 
-def early(config, preload: str | None) -> Zygote | None:
-    """A zygote parsing the configuration's DATA files, started before they are loaded on disk (in parallel),
-    when workers hold the store in memory; None otherwise (a built store: it is copied from its snapshot)."""
-    from server.engine import store
-
-    files = store.data_files(config)
-    if not files or not config["IN_MEMORY"] or config.get("UPDATE_TOKEN"):
-        return None
-    return Zygote({"files": [os.path.abspath(f) for f in files], "preload": preload})
-
-
 def _stop(process: subprocess.Popen, owner: int, status: int) -> None:
     # gunicorn's forked workers inherit the handle; only the process that started the zygote stops it.
     if os.getpid() != owner:
