@@ -207,7 +207,7 @@ def test_the_dataset_version_changes_with_the_content(published, quads, tmp_path
 
 def test_a_store_without_a_written_version_has_none(tmp_path):
     assert dataset_version(tmp_path / "nothing") is None
-    kg.publish.store.fill_store([], tmp_path / "store")
+    kg.publish.store.write_store([], tmp_path / "store")
     assert dataset_version(tmp_path / "store") is None
     (tmp_path / "store" / VERSION_FILE).write_text("not a digest\n")
     assert dataset_version(tmp_path / "store") is None

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.publish.staging import staged
 from kg.rdf.oxi import Data, to_quads
 
 
@@ -17,3 +18,11 @@ def fill_store(dataset: Data, path: Path) -> Path:
     del store
     gc.collect()  # the store is closed (RocksDB lock released) only when the Python object is freed
     return Path(path)
+
+
+def write_store(dataset: Data, path: Path) -> Path:
+    """Write a store at `path` on its own, replacing any store there only once complete (kg.staging)."""
+    path = Path(path)
+    with staged(path.parent, (path.name,)) as stage:
+        fill_store(dataset, stage / path.name)
+    return path
