@@ -5,7 +5,6 @@ with the local service's on the same data (parsed, not as bytes). `make backend-
 these tests fail with the reason (never a silent skip).
 """
 
-import configparser
 import contextlib
 import csv
 import http.client
@@ -37,9 +36,10 @@ from test_w3c_protocol import CASES as W3C_CASES
 from test_w3c_protocol import PROTOCOL, SUITE
 from test_w3c_protocol import check as w3c_check
 
+from kg import virtuoso as virtuoso_install
+
 pytestmark = pytest.mark.slow
 
-TEMPLATE = Path("/usr/share/virtuoso-opensource-7/virtuoso.ini")
 GRAPHS = "http://example.org/graph/a http://example.org/graph/b"
 W3C_GRAPHS = " ".join(f"http://kasei.us/2009/09/sparql/data/data{n}.rdf" for n in (1, 2, 3))
 VIRTUOSO_MAX_ROWS = 1000  # its ResultSetMaxRows here: below an answer of the tests, to see how a cut is reported
@@ -62,29 +62,6 @@ GRAPH_QUERIES = [
     "DESCRIBE <http://example.org/org1>",
     P + "DESCRIBE ?t WHERE { ?t ex:partOf ex:plan }",
 ]
-
-
-def _virtuoso_ini(folder: Path, sql_port: int, http_port: int) -> Path:
-    """Debian's template with every file in `folder`, loopback ports, `folder` readable by the bulk loader."""
-    ini = configparser.ConfigParser(strict=False, inline_comment_prefixes=(";",), interpolation=None)
-    ini.optionxform = str  # Virtuoso's keys are case-sensitive
-    ini.read(TEMPLATE)
-    for section in ("Plugins", "Striping", "Replication"):  # hosting plugins, striping and replication are off here
-        ini.remove_section(section)
-    for section in ("Database", "TempDatabase"):
-        for key in ("DatabaseFile", "ErrorLogFile", "LockFile", "TransactionFile", "xa_persistent_file"):
-            if key in ini[section]:
-                ini[section][key] = str(folder / Path(ini[section][key]).name)
-    ini["Parameters"].update(ServerPort=f"127.0.0.1:{sql_port}", DirsAllowed=f"., {folder}")
-    ini["HTTPServer"].update(ServerPort=f"127.0.0.1:{http_port}", ServerRoot=str(folder))
-    ini["URIQA"]["DefaultHost"] = f"127.0.0.1:{http_port}"
-    # No refusal by estimated cost (it would answer the cross product at once): the time limit must stop it.
-    ini["SPARQL"].update(ResultSetMaxRows=str(VIRTUOSO_MAX_ROWS), MaxQueryCostEstimationTime="0",
-                         MaxQueryExecutionTime="60")
-    path = folder / "virtuoso.ini"
-    with path.open("w") as out:
-        ini.write(out)
-    return path
 
 
 def _wait_for(url: str, process: subprocess.Popen, log: Path, seconds: float) -> None:
@@ -131,12 +108,14 @@ def kg_load(*args) -> str:
 def virtuoso(tmp_path_factory, store):
     """A Virtuoso on loopback, loaded with sample.trig through the Graph Store Protocol; yields (SPARQL URL, pid, info)."""
     binary = shutil.which("virtuoso-t")
-    if binary is None or not TEMPLATE.is_file():
+    if binary is None or not virtuoso_install.TEMPLATE.is_file():
         pytest.fail("Virtuoso is not installed (virtuoso-t, /usr/share/virtuoso-opensource-7/virtuoso.ini): "
                     "run `make backend-deps` (Debian's virtuoso-opensource)")
     folder = tmp_path_factory.mktemp("virtuoso")
     sql_port, http_port = free_port(), free_port()
-    ini = _virtuoso_ini(folder, sql_port, http_port)
+    # No refusal by estimated cost (it would answer the cross product at once): the time limit must stop it.
+    ini = virtuoso_install.write_ini(folder, sql_port, http_port, SPARQL={
+        "ResultSetMaxRows": str(VIRTUOSO_MAX_ROWS), "MaxQueryCostEstimationTime": "0", "MaxQueryExecutionTime": "60"})
     url = f"http://127.0.0.1:{http_port}/sparql"
     with _running([binary, "-f", "-c", str(ini)], folder, url) as process:
         # Debian's fresh database: user dba, password dba; GSP writes need the authenticated endpoint (digest).

@@ -12,8 +12,6 @@ each graph, ld_dir, rdf_loader_run and checkpoint.
 """
 
 import argparse
-import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import pyoxigraph as ox
 
-from kg import paths
+from kg import paths, virtuoso
 from kg.cli import EXIT_OK, UsageError
 
 TIMEOUT = 600.0  # seconds per graph upload (a large graph into a busy engine)
@@ -83,30 +81,21 @@ def put_graphs(store: ox.Store, url: str, user: str | None) -> list[tuple[str, i
 
 def bulk_load(store: ox.Store, directory: Path, isql: str, user: str | None) -> list[tuple[str, int]]:
     """Virtuoso's bulk loader: N-Quads into `directory`, then CLEAR GRAPH, ld_dir, rdf_loader_run, checkpoint."""
-    binary = shutil.which("isql-vt") or shutil.which("isql")
-    if binary is None:
+    if virtuoso.isql_binary() is None:
         raise UsageError("--bulk-dir needs Virtuoso's isql-vt (Debian: virtuoso-opensource)")
     if not directory.is_dir():
         raise UsageError(f"{directory}: no such folder")
-    name, _, password = (user or "dba:dba").partition(":")
     graphs = [g for g in _graphs(store) if not isinstance(g, ox.DefaultGraph)]
     file = directory.resolve() / BULK_FILE
     with tempfile.NamedTemporaryFile(dir=directory, suffix=".part", delete=False) as part:
         store.dump(part, format=ox.RdfFormat.N_QUADS)
     Path(part.name).replace(file)
-    folder = str(file.parent).replace("'", "''")
-    script = [f"SPARQL CLEAR GRAPH <{g.value}>;" for g in graphs]
-    script += [f"DELETE FROM DB.DBA.load_list WHERE ll_file LIKE '{folder}/{BULK_FILE}';",
-               f"ld_dir('{folder}', '{BULK_FILE}', 'urn:policykg:default');", "rdf_loader_run();", "checkpoint;",
-               f"SELECT ll_error FROM DB.DBA.load_list WHERE ll_file LIKE '{folder}/{BULK_FILE}' AND ll_error IS NOT NULL;"]
     try:
-        result = subprocess.run([binary, isql, name, password, "VERBOSE=OFF", "BANNER=OFF", "PROMPT=OFF", "ERRORS=STDOUT"],
-                                input="\n".join(script) + "\n", capture_output=True, text=True, timeout=24 * 3600)
+        virtuoso.bulk_load(file, "urn:policykg:default", isql, user, before=[f"SPARQL CLEAR GRAPH <{g.value}>;" for g in graphs])
+    except virtuoso.IsqlError as error:
+        raise UsageError(f"isql-vt on {isql}: {error}") from None
     finally:
         file.unlink(missing_ok=True)
-    errors = [line for line in result.stdout.splitlines() if "Error" in line or "error" in line.lower()]
-    if result.returncode or errors:
-        raise UsageError(f"isql-vt on {isql}: " + " ".join((errors or [result.stderr.strip()])[:3]))
     return [(g.value, sum(1 for _ in store.quads_for_pattern(None, None, None, g))) for g in graphs]
 
 
