@@ -30,6 +30,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--front", choices=("none", "nginx"), default="none",
                         help="nginx in front of gunicorn, answering repeated queries from its cache (needs nginx; "
                              "default none)")
+    parser.add_argument("--upstream", nargs="+", default=[], metavar="HOST:PORT",
+                        help="with --front nginx: other `kg serve` replicas of the same build that nginx shares the "
+                             "requests with (each must report this server's dataset version at /healthz)")
 
 
 def _ensure_store(path: Path) -> None:
@@ -87,8 +90,8 @@ def _serve(args, scratch: str) -> int:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(scratch, "metrics"))
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     options = {"bind": args.bind, "workers": workers, "threads": args.threads}
+    options.update(_front_options(args, Path(scratch) / "front"))
     if args.front == "nginx":
-        options.update(_front_options(args.bind, Path(scratch) / "front"))
         config["PROXY_HOPS"] = 1
     if not args.data and not args.backend:
         try:  # before the app (whose zygote loads the store): a corrupt store would only show as workers crashing
@@ -115,17 +118,25 @@ def _serve(args, scratch: str) -> int:
     return EXIT_OK
 
 
-def _front_options(bind: str, directory: Path) -> dict:
-    """gunicorn on a private unix socket; nginx on `bind`, started once the app is loaded (it needs the version)."""
+def _front_options(args, directory: Path) -> dict:
+    """gunicorn on a private unix socket; nginx on --bind, started once the app is loaded (it needs the version)."""
     from server.ops import front
 
+    if args.front != "nginx":
+        if args.upstream:
+            raise UsageError("--upstream needs --front nginx (nginx shares the requests among the replicas)")
+        return {}
+    if args.upstream and os.environ.get("KG_UPDATE_TOKEN"):
+        raise UsageError("--upstream with SPARQL Update enabled: updates here would make this store differ from the "
+                         "replicas'")
     try:
         front.binary()
-    except FileNotFoundError as error:
+        replicas = tuple(front.address(upstream) for upstream in args.upstream)
+    except (FileNotFoundError, ValueError) as error:
         raise UsageError(str(error)) from None
     directory.mkdir(parents=True)
     socket = directory / "app.sock"
-    return {"bind": f"unix:{socket}", "front": (bind, socket, directory)}
+    return {"bind": f"unix:{socket}", "front": (args.bind, socket, replicas, directory)}
 
 
 def _gunicorn_base():
@@ -168,20 +179,26 @@ class _Gunicorn(_gunicorn_base()):
         return self.application
 
     def _start_front(self, server):
-        """Once gunicorn listens on its socket: write nginx's configuration, check it, start nginx."""
+        """Once gunicorn listens on its socket: check that the replicas serve this version, write nginx's
+        configuration, check it, start nginx."""
         from server.ops import front
 
-        bind, socket, directory = self.front
+        bind, socket, replicas, directory = self.front
         config = self.application.config
         cache = bool(config["CACHE"]) and not config["UPDATE_TOKEN"]
-        conf = front.prepare(front.Front(
-            listen=bind, upstream=str(socket), directory=directory, version=self.application.extensions["kg"].version,
+        local = f"unix:{socket}"
+        try:  # raised out of gunicorn's start, before any worker: kg's usage error, exit 2
+            version = front.agreed_version((local, *replicas), known={local: self.application.extensions["kg"].version})
+        except front.Disagreement as error:
+            raise UsageError(str(error).replace(local, "this kg serve")) from None
+        conf = front.install(front.Front(
+            listen=bind, upstreams=(local, *replicas), directory=directory, version=version,
             cache=cache, cache_bytes=int(config["CACHE_BYTES"]), max_body=int(config["MAX_CONTENT_LENGTH"]),
             read_timeout=float(config["QUERY_TIMEOUT"]) + 30, access_log=bool(config["ACCESS_LOG"])))
-        front.check(conf)
         self.nginx = front.start(conf)
         threading.Thread(target=self._watch_front, args=(server,), name="nginx-watch", daemon=True).start()
-        server.log.info("nginx in front at %s (cache %s), gunicorn at unix:%s", bind, "on" if cache else "off", socket)
+        server.log.info("nginx in front at %s (cache %s), gunicorn at %s%s", bind, "on" if cache else "off", local,
+                        "".join(f", replica at {replica}" for replica in replicas))
 
     def _watch_front(self, server):
         """Without nginx nobody reaches the app (its socket is private): stop the whole service, loudly."""

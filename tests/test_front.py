@@ -196,7 +196,7 @@ def test_kg_serve_front_without_nginx_is_a_usage_error(tmp_path):
 
 
 def test_the_cache_key_holds_the_dataset_version_and_every_varying_header(tmp_path):
-    made = front.Front(listen="127.0.0.1:1", upstream="/x.sock", directory=tmp_path, version="v-123-0")
+    made = front.Front(listen="127.0.0.1:1", upstreams=("unix:/x.sock",), directory=tmp_path, version="v-123-0")
     text = front.config_text(made)
     key = next(line for line in text.splitlines() if "proxy_cache_key" in line).strip()
     # Newline-separated (nginx reads \n in a quoted string as a newline, which no header value can hold), body last:
@@ -205,7 +205,7 @@ def test_the_cache_key_holds_the_dataset_version_and_every_varying_header(tmp_pa
     assert parts == ["v-123-0", "$request_method", "$scheme", "$http_host", "$request_uri", "$http_accept",
                      "$content_type", "$http_origin", "$http_accept_language", "$http_cookie", "$request_body"]
     front.check(front.prepare(made))  # nginx itself accepts it
-    plain = front.config_text(front.Front(listen="127.0.0.1:1", upstream="/x.sock", directory=tmp_path,
+    plain = front.config_text(front.Front(listen="127.0.0.1:1", upstreams=("unix:/x.sock",), directory=tmp_path,
                                           version="v", cache=False))
     assert "proxy_cache " not in plain and "proxy_cache_path" not in plain
 
