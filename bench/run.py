@@ -34,6 +34,7 @@ from server.ops import front  # noqa: E402  (the project's own check that nginx 
 
 KG = ROOT / ".venv" / "bin" / "kg"
 PEERS = ["rdflib-endpoint==0.6.3", "uvicorn==0.54.0", "pyoxigraph==0.5.13", "oxigraph==0.5.13"]
+PLOT = "matplotlib==3.11.2"  # for bench/scale.py's plot, in the same venv
 HEAVY = ("q2", "q5", "q8")  # aggregation, text filter, paging
 SLOW = "rdflib-ep"  # measured in a phase of its own (see main)
 
@@ -53,11 +54,15 @@ def setup(scratch: Path) -> Path:
     return venv
 
 
-def data(scratch: Path, triples: str) -> Path:
-    path = scratch / "data" / f"kg-{triples}.ttl"
+def data(scratch: Path, triples: str, seed: int = 1) -> Path:
+    """gen_data.py's graph of that size and seed, generated once into the scratch folder."""
+    path = scratch / "data" / (f"kg-{triples}.ttl" if seed == 1 else f"kg-{triples}-seed{seed}.ttl")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(HERE / "gen_data.py"), "--triples", triples, "--out", str(path)], check=True)
+        part = path.with_suffix(".part")
+        subprocess.run([sys.executable, str(HERE / "gen_data.py"), "--triples", triples, "--seed", str(seed),
+                        "--out", str(part)], check=True)
+        part.replace(path)  # an interrupted run leaves no truncated graph to be reused
     return path
 
 
