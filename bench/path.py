@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Where a light query's time goes: policykg's cold request path against lighter HTTP layers, in one run.
+
+  .venv/bin/python bench/path.py [--seconds 4] [--rounds 3] [--triples 1e5]
+
+Serves gen_data.py's graph (10^5 triples) on 127.0.0.1, result cache off, from five systems, and sends each of the
+light queries q3 (DESCRIBE), q4 (CONSTRUCT) and q7 (ASK) with wrk (4 connections, form POST), interleaved round by
+round, the system order rotated:
+
+- policykg: `kg serve --data FILE` (gunicorn with the buffering worker, Flask, a query worker forked by the zygote);
+- policykg-granian: the same app (server.create_app) under Granian's WSGI server (HTTP in Rust) instead of gunicorn;
+- floor-gunicorn / floor-granian: peers/http_floor.py, a WSGI app that answers a fixed result with no work, under
+  kg serve's gunicorn worker class and under Granian: the cost of the HTTP layer alone;
+- oxigraph: the Oxigraph server, in memory.
+
+Around every burst it reads the CPU time of each system's process tree from /proc, split into the server processes
+and the query workers (the zygote's forks), and wrk's own: CPU microseconds per answered request, the figure that
+decides the rate on two shared cores. Writes bench/PATH.md. Granian is installed (pip --target) into the scratch
+folder, never into the project's venv.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import KG, Servers, data, free_port, ready, setup  # noqa: E402
+from scale import role, tree  # noqa: E402
+
+GRANIAN = "granian==2.8.9"
+LIGHT = ("q3_describe_task", "q4_construct_plan_neighbourhood", "q7_ask")
+SYSTEMS = ("policykg", "policykg-granian", "floor-gunicorn", "floor-granian", "oxigraph")
+CLOCK = os.sysconf("SC_CLK_TCK")
+
+
+def granian(scratch: Path) -> Path:
+    """A folder holding Granian, importable by the project's interpreter (idempotent)."""
+    target = scratch / "granian"
+    if not (target / "granian").is_dir():
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", str(target), GRANIAN], check=True)
+    return target
+
+
+def cpu_by_role(pid: int) -> dict[str, float]:
+    """CPU seconds of the tree of `pid` (reaped children included), by role: server or query worker."""
+    seconds: dict[str, float] = {}
+    for member in tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        kind = "server" if role(member) in ("server", "zygote") else "query worker"
+        seconds[kind] = seconds.get(kind, 0.0) + sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK
+    return seconds
+
+
+def burst(url: str, query: Path, seconds: int) -> tuple[int, int, float]:
+    """One wrk burst: (answers with 2xx, others, wrk's CPU seconds)."""
+    before = os.times()
+    out = subprocess.run(["wrk", "-t1", "-c4", f"-d{seconds}s", "--timeout", "10s", "-s", str(HERE / "wrk" / "sparql_post.lua"),
+                          url], env={**os.environ, "QUERY_FILE": str(query)}, capture_output=True, text=True,
+                         timeout=seconds + 60).stdout
+    after = os.times()
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    bad += sum(int(n) for n in errors.groups()) if errors else 0
+    return total - bad, bad, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def start(servers: Servers, scratch: Path, ttl: Path, venv: Path) -> dict[str, str]:
+    """Start the five systems; their query URLs."""
+    ports = {name: free_port() for name in SYSTEMS}
+    quiet = {"KG_ACCESS_LOG": "false", "KG_CACHE": "false"}
+    on_path = {"PYTHONPATH": os.pathsep.join((str(granian(scratch)), str(HERE / "peers")))}
+    run_granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "2",
+                   "--blocking-threads", "16", "--port"]
+    servers.start("policykg", [str(KG), "serve", "--data", str(ttl), "--bind", f"127.0.0.1:{ports['policykg']}"], quiet)
+    servers.start("policykg-granian", [*run_granian, str(ports["policykg-granian"]), "kg_wsgi:app"],
+                  {**quiet, **on_path, "KG_BENCH_DATA": str(ttl)})
+    servers.start("floor-gunicorn", [sys.executable, str(HERE / "peers" / "http_floor.py"), "--bind",
+                                     f"127.0.0.1:{ports['floor-gunicorn']}"])
+    servers.start("floor-granian", [*run_granian, str(ports["floor-granian"]), "http_floor:app"], on_path)
+    servers.start("oxigraph", [str(venv / "bin" / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}"])
+    urls = {name: f"http://127.0.0.1:{port}/sparql" for name, port in ports.items()}
+    urls["oxigraph"] = f"http://127.0.0.1:{ports['oxigraph']}/query"
+    ready(urls["oxigraph"])
+    load = urllib.request.Request(f"http://127.0.0.1:{ports['oxigraph']}/store?default", data=ttl.read_bytes(),
+                                  headers={"Content-Type": "text/turtle"}, method="POST")
+    urllib.request.urlopen(load, timeout=600).close()
+    for url in urls.values():
+        ready(url)
+    return urls
+
+
+def measure(servers: Servers, urls: dict, seconds: int, rounds: int) -> dict:
+    """Interleaved bursts; per (system, query): answers, failures, wall seconds, CPU seconds by role and wrk's."""
+    pids = {name: process.pid for name, process in servers.running}
+    totals: dict = {}
+    for number in range(rounds):
+        order = SYSTEMS[number % len(SYSTEMS):] + SYSTEMS[:number % len(SYSTEMS)]
+        for query in LIGHT:
+            for name in order:
+                before, started = cpu_by_role(pids[name]), time.perf_counter()
+                ok, bad, driver = burst(urls[name], HERE / "queries" / f"{query}.rq", seconds)
+                wall, after = time.perf_counter() - started, cpu_by_role(pids[name])
+                entry = totals.setdefault((name, query), {"ok": 0, "bad": 0, "wall": 0.0, "cpu": {}})
+                entry["ok"] += ok
+                entry["bad"] += bad
+                entry["wall"] += wall
+                for kind in after:
+                    entry["cpu"][kind] = entry["cpu"].get(kind, 0.0) + after[kind] - before.get(kind, 0.0)
+                entry["cpu"]["wrk"] = entry["cpu"].get("wrk", 0.0) + driver
+    return totals
+
+
+def report(totals: dict, command: str) -> str:
+    """bench/PATH.md."""
+    rate = {key: entry["ok"] / entry["wall"] for key, entry in totals.items()}
+    lines = ["# Where a light query's time goes", "",
+             f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores, shared), all systems in one run, "
+             "interleaved; result cache off.", "", "```sh", command, "```", "",
+             "## Requests per second", "",
+             "| query | " + " | ".join(SYSTEMS) + " | policykg ÷ Oxigraph | policykg-granian ÷ policykg |",
+             "|---|" + "---:|" * (len(SYSTEMS) + 2)]
+    for query in LIGHT:
+        cells = " | ".join(f"{rate[(name, query)]:,.0f}" for name in SYSTEMS)
+        mine = rate[("policykg", query)]
+        lines.append(f"| {query} | {cells} | {mine / rate[('oxigraph', query)]:.2f} | "
+                     f"{rate[('policykg-granian', query)] / mine:.2f} |")
+    lines += ["", "## CPU microseconds per answered request", "",
+              "Server processes (HTTP, app), query workers (the zygote's forks), and the load driver (wrk).", "",
+              "| query | system | server | query workers | wrk | total |", "|---|---|---:|---:|---:|---:|"]
+    for query in LIGHT:
+        for name in SYSTEMS:
+            entry = totals[(name, query)]
+            per = {kind: value * 1e6 / max(entry["ok"], 1) for kind, value in entry["cpu"].items()}
+            lines.append(f"| {query} | {name} | {per.get('server', 0):,.0f} | {per.get('query worker', 0):,.0f} | "
+                         f"{per.get('wrk', 0):,.0f} | {sum(per.values()):,.0f} |")
+    failures = [f"{name} {query}: {entry['bad']}" for (name, query), entry in totals.items() if entry["bad"]]
+    lines += ["", "Failed requests: " + (", ".join(failures) if failures else "none") + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--triples", default="1e5")
+    parser.add_argument("--seconds", type=int, default=4, help="wrk seconds per burst (default 4)")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
+    parser.add_argument("--out", type=Path, default=HERE / "PATH.md")
+    args = parser.parse_args(argv)
+    logs = args.scratch / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    venv, ttl = setup(args.scratch), data(args.scratch, args.triples)
+    servers = Servers(logs)
+    try:
+        urls = start(servers, args.scratch, ttl, venv)
+        totals = measure(servers, urls, args.seconds, args.rounds)
+    finally:
+        servers.stop()
+    command = f"python bench/path.py --triples {args.triples} --seconds {args.seconds} --rounds {args.rounds}"
+    args.out.write_text(report(totals, command), encoding="utf-8")
+    print(args.out.read_text(encoding="utf-8"))
+    return 1 if any(entry["bad"] for entry in totals.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
