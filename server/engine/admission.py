@@ -47,6 +47,50 @@ class _Spawner:
         return done.result()
 
 
+class _Rest:
+    """The rest of a streamed answer, for its reader; the worker goes back to the pool when the last frame is in,
+    and is killed and replaced when the answer stalls or breaks, or when the reader stops early (close())."""
+
+    def __init__(self, pool: "Pool", executor: Executor, answer: Answer):
+        self.pool, self.executor, self.answer, self.frames = pool, executor, answer, answer.rest
+        self.settled = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        if self.settled:
+            raise StopIteration
+        try:
+            return next(self.frames)
+        except StopIteration:
+            self._settle(done=True)
+            raise
+        except EvaluationError:
+            self._settle(done=False, release=True)  # a complete, well-formed frame: the worker is in step
+            raise
+        except BaseException as error:
+            if isinstance(error, Stalled):
+                log.error("%s; killed", error)
+            self._settle(done=False)
+            raise
+
+    def close(self) -> None:
+        """The reader is done: a worker still writing this answer is out of step, so it is replaced."""
+        if not self.settled:
+            self.frames.close()
+            self._settle(done=False)
+
+    def _settle(self, *, done: bool, release: bool = False) -> None:
+        self.settled = True
+        if done:
+            self.pool._done(self.executor, self.answer)
+        elif release:
+            self.pool._release(self.executor)
+        else:
+            self.pool._replace(self.executor)
+
+
 class Pool:
     """This server process's query workers: `size` general ones, `reserve` kept for new work, a bounded wait.
 
@@ -188,8 +232,12 @@ class Pool:
             self._release(executor)  # still loading the store: another request may find it ready
         raise Overloaded("the query workers are still starting; retry shortly", headers={"Retry-After": "5"})
 
-    def run(self, request: tuple, timeout: float) -> Answer:
-        """Run `request` within `timeout` s of now, waits included; 503 past it, the worker killed at once."""
+    def run(self, request: tuple, timeout: float, *, stream: bool = False) -> Answer:
+        """Run `request` within `timeout` s of now, waits included; 503 past it, the worker killed at once.
+
+        A long answer is read whole before returning, unless `stream`: then its `rest` yields the body as it
+        arrives (by the limit + MARGIN) and must be read to the end or closed; the worker is busy until then.
+        """
         arrived = time.monotonic()
         deadline = arrived + timeout
         executor = self._acquire(arrived, deadline)
@@ -222,12 +270,26 @@ class Pool:
         except BaseException:
             self._replace(executor)  # state unknown (hung up, out of step, interrupted): never reuse it
             raise
+        if answer.rest is None:
+            self._done(executor, answer)
+            return answer
+        answer.rest = _Rest(self, executor, answer)
+        if not stream:
+            try:
+                answer.chunks.extend(answer.rest)
+            except Stalled:
+                raise WorkerStalled("the query worker stopped answering and was replaced; retry",
+                                    headers={"Retry-After": "5"}) from None
+            answer.rest = None
+        return answer
+
+    def _done(self, executor: Executor, answer: Answer) -> None:
+        """An answer is in: the worker takes the next request, or is replaced by a fresh fork if it copied too much."""
         if self.copied_bytes is not None and answer.meta.get("copied", 0) > self.copied_bytes:
             # A fresh fork shares the store again (milliseconds); the answer does not wait for the kill.
             threading.Thread(target=self._replace, args=(executor,), name="query-worker-recycler", daemon=True).start()
         else:
             self._release(executor)
-        return answer
 
     def _stopped(self, cut: bool, timeout: float, waited: float, limit: float) -> ServiceError:
         """The 503 for a query stopped at its limit (`cut`: at the reserve's short one), and the log line."""

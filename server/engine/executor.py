@@ -1,7 +1,7 @@
 """One query worker process and the parent's end of its socket, with a real, CPU-freeing timeout.
 
 Every wait here has a deadline: for a worker to start, for the first byte of an answer (the query's time
-limit) and for the rest of it (the limit + MARGIN). A worker that misses one is killed (SIGKILL works on
+limit) and for the rest of it (the limit + MARGIN), a streamed answer's last frame included. A worker that misses one is killed (SIGKILL works on
 stopped processes too); server/engine/admission.py replaces it, and the request gets a named error.
 A worker is a fork of the zygote (server/engine/zygote.py: the store loaded once, shared) when there is one,
 else a fresh interpreter that opens the store itself; both speak the same frames (server/engine/worker.py).
@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from server.engine import allocator, worker
@@ -45,10 +46,15 @@ class Stalled(Exception):
 
 @dataclass
 class Answer:
-    """What a worker sent back: meta (kind, format, truncated, bytes) and the body in chunks."""
+    """What a worker sent back: meta (kind, format, truncated, rows, bytes) and the body in chunks.
+
+    A long answer arrives as it is written: `chunks` is its first frame, `rest` yields the others as they come
+    (meta["more"] until the last, whose meta then completes `meta`); None once the answer is whole.
+    """
 
     meta: dict
     chunks: list[bytes] = field(default_factory=list)
+    rest: Iterator[bytes] | None = None
 
 
 def command(spec: dict, fd: int, network: bool) -> list[str]:
@@ -82,6 +88,7 @@ class Executor:
         self.triples: int | None = None
         self.loaded_by: int | None = None  # the pid of the process that loaded the store (the zygote, if forked)
         self.seq = 0
+        self.ahead = b""  # bytes read past the end of a frame: the start of the next one (streamed answers)
 
     def _recv(self, size: int, deadline: float) -> bytes:
         """Up to `size` bytes, waiting at most until `deadline`; TimeoutError past it, WorkerCrashed on EOF."""
@@ -97,7 +104,7 @@ class Executor:
 
     def _frame(self, first: float, rest: float) -> tuple[int, int, dict, list[bytes]]:
         """One frame: its first bytes by `first` (else TimeoutError), all of it by `rest` (else Stalled)."""
-        data = self._recv(BUFFER, first)
+        data, self.ahead = self.ahead or self._recv(BUFFER, first), b""
         try:
             return self._rest_of_frame(data, rest)
         except TimeoutError:
@@ -111,13 +118,13 @@ class Executor:
         while len(data) < head_end:
             data += self._recv(BUFFER, rest)
         meta = json.loads(data[worker.HEADER.size:head_end])
+        if len(data) > head_end + body_len:  # the next frame of a streamed answer began in the same read
+            data, self.ahead = data[:head_end + body_len], data[head_end + body_len:]
         chunks, got = [data[head_end:]] if len(data) > head_end else [], len(data) - head_end
-        while got < body_len:  # big answers arrive as they come; kept as the chunks they came in
+        while got < body_len:  # the rest of the frame as it comes; kept as the chunks it came in
             chunk = self._recv(min(body_len - got, 1 << 20), rest)
             chunks.append(chunk)
             got += len(chunk)
-        if got != body_len:
-            raise WorkerCrashed(f"query worker {self.process.pid} sent {got} bytes for a {body_len}-byte answer")
         return seq, kind, meta, chunks
 
     def ready(self, deadline: float) -> bool:
@@ -169,7 +176,35 @@ class Executor:
             raise QuerySyntaxError(b"".join(chunks).decode())
         if kind == worker.EVALUATION:
             raise EvaluationError(b"".join(chunks).decode())
-        return Answer(meta, chunks)
+        answer = Answer(meta, chunks)
+        if meta.get("more"):
+            answer.rest = self._rest(answer, deadline + MARGIN)
+        return answer
+
+    def _rest(self, answer: Answer, until: float) -> Iterator[bytes]:
+        """A streamed answer's further frames, one body chunk each, all by `until` (else Stalled); the last one's meta
+        completes `answer.meta`. An error the engine met mid-answer raises EvaluationError."""
+        while True:
+            if time.monotonic() > until:  # a reader that takes a frame now and then must not hold the worker longer
+                raise Stalled(f"query worker {self.process.pid}: answer not finished within its limit + {MARGIN:g} s")
+            try:
+                seq, kind, meta, chunks = self._frame(until, until)
+            except TimeoutError:
+                raise Stalled(f"query worker {self.process.pid} stopped in the middle of an answer") from None
+            if seq != self.seq:
+                raise WorkerCrashed(f"query worker {self.process.pid} answered request {seq}, not {self.seq}")
+            if kind in (worker.SYNTAX, worker.EVALUATION):
+                raise EvaluationError(b"".join(chunks).decode())
+            if kind not in (worker.MORE, worker.END):
+                raise WorkerCrashed(f"query worker {self.process.pid} sent a frame of kind {kind} mid-answer")
+            body = b"".join(chunks)
+            if kind == worker.END:
+                del answer.meta["more"]
+                answer.meta.update(meta)
+                if body:
+                    yield body
+                return
+            yield body
 
     def _nice(self, niceness: int) -> None:
         """Set the worker's niceness; going back to 0 needs privilege (root, RLIMIT_NICE): it stays lower otherwise."""

@@ -96,8 +96,9 @@ class Backend:
 
     # -- the pool's interface
 
-    def run(self, request: tuple, timeout: float) -> Answer:
-        """Send one request tuple (see server/engine/worker.py) to the remote; the Answer, or a named error."""
+    def run(self, request: tuple, timeout: float, *, stream: bool = False) -> Answer:
+        """Send one request tuple (see server/engine/worker.py) to the remote; the Answer (always whole: `stream`
+        is the pool's option), or a named error."""
         op, text, default_graphs, named_graphs, results_fmt, rdf_fmt, cap = request[:7]
         if op == "update":
             raise Forbidden("updates go to the backend itself; through this service it is read-only")

@@ -4,12 +4,15 @@ It exists so that a runaway query can be stopped: pyoxigraph cannot cancel a que
 GIL while evaluating, so the only way to free the CPU at the time limit is to kill the process.
 Requests in: a frame (sequence number, pickled tuple (op, text, default_graph, named_graphs,
 results_format, rdf_format, row_cap[, base_iri])). Answers out (frames, below): one READY frame
-first, then per request one frame echoing the sequence number: OK (meta as JSON, body = the answer
-as written by pyoxigraph) or SYNTAX / EVALUATION (body = the message).
+first, then per request frames echoing the sequence number. An answer whose body fits in FRAME bytes
+is one OK frame (meta as JSON: kind, format, truncated, bytes, rows of a graph; body = the answer as pyoxigraph
+wrote it); a longer one streams as it is written: OK (meta {kind, format, more: true}, the first
+FRAME bytes), MORE frames (body only), then END (the rest and the final meta). Errors: SYNTAX /
+EVALUATION (body = the message), also in place of MORE/END if the engine fails mid-answer.
+The row cap is applied while writing (server/engine/rows.py), so no answer is ever held whole.
 """
 
 import io
-import itertools
 import json
 import os
 import pickle
@@ -21,6 +24,7 @@ import sys
 import pyoxigraph as ox
 
 from server.engine import sandbox
+from server.engine.rows import Capped, Cut, Full
 from server.engine.store import load_into
 from server.sparql import bounds
 
@@ -29,8 +33,9 @@ from server.sparql import bounds
 # the way back: the body is pyoxigraph's output as is, so the parent can hand it to the client unchanged.
 HEADER = struct.Struct("!IBII")  # sequence number, kind, meta length, body length
 REQUEST = struct.Struct("!II")  # sequence number, pickle length (requests come from our own parent only)
-READY, OK, SYNTAX, EVALUATION = range(4)
+READY, OK, SYNTAX, EVALUATION, MORE, END = range(6)
 SMALL = 1 << 16  # frames up to this size go out in one write
+FRAME = SMALL  # body bytes per frame of a streamed answer (and the most an answer sent whole may have)
 
 
 def send(sock: socket.socket, seq: int, kind: int, meta: dict, body: bytes = b"") -> None:
@@ -92,70 +97,67 @@ def _graphs(iris):
     return None if iris is None else [ox.NamedNode(iri) for iri in iris]
 
 
-class _RowBound(io.RawIOBase):
-    """A sink that counts an upper bound of result rows as bytes arrive, and stops past `cap`."""
+class Hangup(Exception):
+    """The server process let go of this worker (its end of the socket is closed)."""
 
-    MARKERS = {"JSON": b"},{", "XML": b"<result>", "CSV": b"\n", "TSV": b"\n", "N_TRIPLES": b"\n", "N_QUADS": b"\n"}
 
-    def __init__(self, fmt: str, cap: int):
-        self.marker, self.cap, self.parts, self.count, self.tail = self.MARKERS[fmt], cap, [], 0, b""
-        # CSV/TSV: the header line is not a row; JSON: n rows have n-1 separators.
-        # N-Triples / N-Quads: exactly one line per triple (newlines in literals are escaped).
-        self.count = -1 if fmt in ("CSV", "TSV") else (1 if fmt == "JSON" else 0)
+class _Frames(io.RawIOBase):
+    """One answer's body on its way out: held while it fits in FRAME bytes (then sent whole, in one OK frame with
+    the final meta), else sent in frames as pyoxigraph writes it: OK (`more`), MORE..., END (the final meta)."""
 
-    def writable(self):
+    def __init__(self, sock: socket.socket, seq: int):
+        self.sock, self.seq, self.parts, self.size, self.sent, self.head = sock, seq, [], 0, 0, {}
+
+    def writable(self) -> bool:
         return True
 
+    def begin(self, kind: str, fmt: str) -> None:
+        """What the first frame of a streamed answer says (the rest of the meta is known at the end)."""
+        self.head = {"kind": kind, "format": fmt, "more": True}
+
     def write(self, data) -> int:
-        data = bytes(data)
-        # The marker may straddle two writes: count it in the joint tail + head.
-        joint = self.tail + data[: len(self.marker) - 1]
-        self.count += data.count(self.marker) + joint.count(self.marker)
-        self.tail = data[-(len(self.marker) - 1):] if len(self.marker) > 1 else b""
-        if self.count > self.cap:
-            raise OverflowError("row cap")
-        self.parts.append(data)
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        if self.size >= FRAME:
+            self._send(MORE if self.sent else OK, {} if self.sent else self.head)
         return len(data)
 
+    def end(self, meta: dict) -> None:
+        """The last frame: the whole answer (OK) or the end of a streamed one (END), with the final meta."""
+        meta["bytes"] = self.sent + self.size
+        self._send(END if self.sent else OK, meta)
 
-def _select(first: ox.QuerySolutions, run, fmt: str, cap: int) -> tuple[bytes, bool]:
-    """SELECT answer serialised by pyoxigraph, cut to `cap` rows; returns (body, truncated)."""
-    sink = _RowBound(fmt, cap)
-    try:
-        first.serialize(sink, format=getattr(ox.QueryResultsFormat, fmt))
-        return b"".join(sink.parts), False
-    except OverflowError:
-        pass
-    # Possibly over the cap (the bound counts markers, which literals may also contain): run again,
-    # take cap + 1 rows, and let pyoxigraph re-serialise them from TSV (TSV terms are lossless).
-    solutions = run()
-    variables = solutions.variables
-    lines = ["\t".join(str(v) for v in variables)]
-    rows = list(itertools.islice(solutions, cap + 1))
-    for row in rows[:cap]:
-        lines.append("\t".join("" if row[v] is None else str(row[v]) for v in variables))
-    capped = ox.parse_query_results(("\n".join(lines) + "\n").encode(), format=ox.QueryResultsFormat.TSV)
-    return capped.serialize(format=getattr(ox.QueryResultsFormat, fmt)), len(rows) > cap
+    def fail(self, kind: int, message: str) -> None:
+        """SYNTAX / EVALUATION, instead of the answer or in the middle of it."""
+        self.parts, self.size = [message.encode()], 0
+        self._send(kind, {})
+
+    def _send(self, kind: int, meta: dict) -> None:
+        body = b"".join(self.parts)
+        try:
+            send(self.sock, self.seq, kind, meta, body)
+        except OSError as error:  # also inside pyoxigraph's writer: it passes the exception on
+            raise Hangup(str(error)) from None
+        self.sent += self.size
+        self.parts, self.size = [], 0
 
 
-def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
-    """Run one request against `store`; returns (meta, body). Raises SyntaxError/OSError/ValueError."""
+def answer(store: ox.Store, request: tuple, out: _Frames) -> dict:
+    """Run one request against `store`, writing its body into `out`; returns the final meta.
+
+    Raises SyntaxError/OSError/ValueError (Hangup when the server process is gone).
+    """
     op, text, default_graph, named_graphs, results_fmt, rdf_fmt, cap = request[:7]
     base_iri = request[7] if len(request) > 7 else None  # relative IRIs resolve against the endpoint
     if op == "update":
         store.update(text, base_iri=base_iri)
-        return {"kind": "update"}, b""
+        return {"kind": "update"}
     # op "query": default graph = union of all graphs; "query-dataset": the protocol's graphs, or
     # (both None) the query's own FROM / FROM NAMED.
     options = {"default_graph": _graphs(default_graph), "named_graphs": _graphs(named_graphs)}
     if op == "query":
         options = {"use_default_graph_as_union": True}
-    options["base_iri"] = base_iri
-
-    def run():
-        return store.query(text, **options)
-
-    results = run()
+    results = store.query(text, **options, base_iri=base_iri)
     if isinstance(results, ox.QueryBoolean):
         kind, fmt = "boolean", results_fmt
     elif isinstance(results, ox.QuerySolutions):
@@ -163,22 +165,22 @@ def answer(store: ox.Store, request: tuple) -> tuple[dict, bytes]:
     else:
         kind, fmt = "graph", rdf_fmt
     if fmt is None:
-        return {"kind": kind, "format": None}, b""
+        return {"kind": kind, "format": None}
+    out.begin(kind, fmt)
     if kind == "boolean":
-        return {"kind": kind, "format": fmt, "rows": 1}, results.serialize(format=getattr(ox.QueryResultsFormat, fmt))
+        out.write(results.serialize(format=getattr(ox.QueryResultsFormat, fmt)))
+        return {"kind": kind, "format": fmt, "rows": 1}
     if kind == "solutions":
-        body, truncated = _select(results, run, fmt, cap)  # `run` again only when over the cap
-        return {"kind": kind, "format": fmt, "truncated": truncated}, body
-    if fmt in ("N_TRIPLES", "N_QUADS"):  # line-based: pyoxigraph writes straight into a counting sink
-        sink = _RowBound(fmt, cap)
+        cut = Cut(fmt, cap, out)
         try:
-            results.serialize(sink, format=getattr(ox.RdfFormat, fmt))
-            return {"kind": kind, "format": fmt, "truncated": False, "rows": sink.count}, b"".join(sink.parts)
-        except OverflowError:
-            results = run()
-    triples = list(itertools.islice(results, cap + 1))
-    body = ox.serialize(triples[:cap], format=getattr(ox.RdfFormat, fmt))
-    return {"kind": kind, "format": fmt, "truncated": len(triples) > cap, "rows": min(len(triples), cap)}, body
+            results.serialize(cut, format=getattr(ox.QueryResultsFormat, fmt))
+        except Full:
+            pass
+        cut.finish()
+        return {"kind": kind, "format": fmt, "truncated": cut.truncated}
+    triples = Capped(results, cap)
+    ox.serialize(iter(triples), out, format=getattr(ox.RdfFormat, fmt))
+    return {"kind": kind, "format": fmt, "truncated": triples.truncated, "rows": triples.rows}
 
 
 def main(sock: socket.socket, path: str, in_memory: bool, writable: bool, *, parent_pid: int, network: bool,
@@ -234,18 +236,21 @@ def serve(sock: socket.socket, store: ox.Store, ready: dict) -> None:
             seq, request = read_request(sock)
         except (EOFError, ConnectionError, KeyboardInterrupt):
             return
+        out = _Frames(sock, seq)
         try:
-            meta, body = bounds.call_for(request[1], answer, store, request)  # deep texts: a deep stack
-        except SyntaxError as error:
-            send(sock, seq, SYNTAX, {}, str(error).encode())
-            continue
-        except (OSError, ValueError, RuntimeError, TypeError) as error:
-            send(sock, seq, EVALUATION, {}, f"{type(error).__name__}: {error}".encode())
-            continue
-        meta["bytes"] = len(body)
-        if copied is not None:
-            meta["copied"] = copied()
-        send(sock, seq, OK, meta, body)
+            try:
+                meta = bounds.call_for(request[1], answer, store, request, out)  # deep texts: a deep stack
+            except SyntaxError as error:
+                out.fail(SYNTAX, str(error))
+                continue
+            except (OSError, ValueError, RuntimeError, TypeError) as error:
+                out.fail(EVALUATION, f"{type(error).__name__}: {error}")
+                continue
+            if copied is not None:
+                meta["copied"] = copied()
+            out.end(meta)
+        except Hangup:  # the server process stopped reading this answer (it kills this worker next)
+            return
 
 
 if __name__ == "__main__":

@@ -25,10 +25,15 @@ class ResultCache:
             self.hits += 1
             return entry[0], entry[1]
 
+    def fits(self, body_bytes: int) -> bool:
+        """Whether an answer of `body_bytes` may be kept: at most a quarter of the budget (a streamed answer is
+        kept while it arrives only as long as it fits)."""
+        return body_bytes + 200 <= self.max_bytes // 4
+
     def put(self, key: str, meta: dict, chunks: list[bytes]) -> None:
         """Store an answer unless it alone is over a quarter of the budget; evict the oldest to fit."""
         size = sum(len(c) for c in chunks) + 200
-        if size > self.max_bytes // 4:
+        if not self.fits(size - 200):
             return
         with self.lock:
             if key in self.entries:
