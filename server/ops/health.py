@@ -67,7 +67,7 @@ def add_cors(response: Response, origin: str | None, method: str, origins) -> No
         response.vary.add("Origin")
     else:
         return
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, X-Result-Truncated"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, X-Result-Truncated, X-Result-Row-Cap"
     if method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, HEAD, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Accept, Authorization, Content-Type, If-None-Match"
