@@ -200,7 +200,7 @@ def test_a_ten_times_longer_answer_costs_the_server_and_the_worker_no_more_peak_
     worker = the_query_worker(process.pid)
     front = served_by(worker)
     sizes, growth = {}, {}
-    for rows in (10_000, 100_000, 10_000, 100_000):  # twice: the first round warms both processes up
+    for rows in (1_000, 10_000, 100_000):  # the first warms both processes up
         before = peak(front), peak(worker)
         connection, response = open_answer(url, {"query": f"{SELECT} LIMIT {rows}"})
         sizes[rows], complete = read_all(response)
