@@ -247,6 +247,23 @@ def test_a_client_that_goes_away_mid_answer_frees_the_worker_at_once(server):
     assert response.status == 200 and json.loads(response.read())["boolean"] is True
 
 
+def test_a_client_that_stops_reading_loses_the_worker_by_limit_margin_and_one_send_timeout(server):
+    url, process = server
+    worker, limit = the_query_worker(process.pid), 2.0
+    send_timeout = 10 + 30  # kg serve: QUERY_TIMEOUT + 30 s for a client to take a byte (server/cli.py)
+    connection, response = open_answer(url, {"query": ENDLESS, "timeout": limit})
+    started = time.monotonic()
+    try:
+        assert response.status == 200 and response.read(1 << 16)  # then nothing more is read
+        left = gone_within([worker], limit + MARGIN + send_timeout)
+        held = time.monotonic() - started
+    finally:
+        connection.close()
+    assert left == [] and held < limit + MARGIN + send_timeout
+    connection, response = open_answer(url, {"query": "ASK {}"})
+    assert response.status == 200 and json.loads(response.read())["boolean"] is True
+
+
 def test_the_body_of_a_streamed_answer_reads_back_as_the_query_s_rows(server):
     url, _ = server
     connection, response = open_answer(url, {"query": SELECT, "max-rows": 54_321})
