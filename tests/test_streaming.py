@@ -2,8 +2,10 @@
 
 import http.client
 import io
+import itertools
 import json
 import os
+import random
 import signal
 import time
 import urllib.parse
@@ -14,6 +16,7 @@ import pytest
 from serverkit import alive, descendants, gone_within, kg_serve, make_app
 
 from server.engine.executor import MARGIN
+from server.engine.rows import Cut, Full
 from server.engine.store import load_into
 from server.engine.worker import FRAME
 
@@ -129,6 +132,64 @@ def test_a_streamed_answer_is_cached_while_it_fits_one_cache_entry_and_not_when_
         assert big.headers["Cache-Control"].startswith("public")  # still an answer for HTTP caches (see answering)
     finally:
         app.extensions["kg"].close()
+
+
+def test_a_row_of_megabytes_streams_in_time_proportional_to_its_size(app, reference):
+    query = f'SELECT (GROUP_CONCAT(?o; separator="{"-" * 100}") AS ?all) {{ ?s ?p ?o }}'  # one 12 MB value
+    started = time.perf_counter()
+    expected = whole(reference, query, ox.QueryResultsFormat.JSON)
+    alone = time.perf_counter() - started
+    started = time.perf_counter()
+    response = app.test_client().post("/sparql", data={"query": query})
+    assert response.data == expected and len(expected) > 10 << 20
+    assert time.perf_counter() - started < 10 * alone + 1  # read again at each write, it took 100 times as long
+
+
+class Pieces(io.RawIOBase):
+    """pyoxigraph's writes passed on in pieces of 1 to 50 bytes, so row starts, escapes and values straddle them."""
+
+    def __init__(self, inner, seed: int):
+        self.inner, self.random = inner, random.Random(seed)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        data, at = bytes(data), 0
+        while at < len(data):  # at least one byte a step
+            step = self.random.randint(1, 50)
+            self.inner.write(data[at:at + step])
+            at += step
+        return len(data)
+
+
+def test_the_cut_keeps_exactly_n_rows_whatever_the_values_and_wherever_the_writes_split():
+    store, rng = ox.Store(), random.Random(7)
+    pieces = ['a', '}', '{', ',', '[', '"', '\\', '\n', '\r', '<result>', ',{', '[{', '{}', '\t', '""', '\\"', ',{"x']
+    for i in range(3000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        store.add(ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(f"{EX}p"), ox.Literal(value)))
+        if i % 7 == 0:
+            store.add(ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(f"{EX}q"), ox.BlankNode()))
+    queries = (f"SELECT ?s ?o ?x {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}q> ?x }} }} ORDER BY ?s ?o",
+               f"SELECT ?x ?o {{ ?s <{EX}p> ?v OPTIONAL {{ ?s <{EX}q> ?x }} "  # rows with no binding: `{}`
+               f"OPTIONAL {{ ?s <{EX}p> ?o FILTER(CONTAINS(?o, '{{')) }} }} ORDER BY ?s", "SELECT * {}")
+    for (query, fmt), cap in itertools.product(itertools.product(queries, ("JSON", "XML", "CSV", "TSV")),
+                                               (0, 1, 2, 999, 2999, 3000, 3001)):
+        rows = list(itertools.islice(store.query(query), cap + 1))
+        names = store.query(query).variables
+        lines = ["\t".join(str(v) for v in names)] + ["\t".join("" if row[v] is None else str(row[v]) for v in names)
+                                                     for row in rows[:cap]]
+        expected = ox.parse_query_results(("\n".join(lines) + "\n").encode(), format=ox.QueryResultsFormat.TSV)
+        out = io.BytesIO()
+        cut = Cut(fmt, cap, out)
+        try:
+            store.query(query).serialize(Pieces(cut, cap), format=getattr(ox.QueryResultsFormat, fmt))
+        except Full:
+            pass
+        cut.finish()
+        assert cut.truncated == (len(rows) > cap), (query, fmt, cap)
+        assert out.getvalue() == expected.serialize(format=getattr(ox.QueryResultsFormat, fmt)), (query, fmt, cap)
 
 
 # -- a real server: memory, stalls, clients that go away

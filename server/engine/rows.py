@@ -4,7 +4,8 @@ A result set (SELECT) is written by pyoxigraph from the query's lazy solutions i
 each row begins as the bytes pass, forwards them, and stops the writer where row cap + 1 would begin; `finish`
 then closes the document (the format's tail). A graph (CONSTRUCT, DESCRIBE) is written by pyoxigraph from
 `Capped`, an iterator that ends after `cap` triples, so every RDF format is cut exactly without reading bytes.
-Either way nothing holds more than one write (8 KiB) or one row (a quoted value still open) at a time.
+Either way nothing holds more than one write (8 KiB) at a time, however long a row or a value, and the work is
+linear in the answer's size.
 """
 
 import functools
@@ -24,7 +25,7 @@ class Full(Exception):
 #  CSV / TSV: a line break followed by a byte (the first line is the header; TSV escapes line breaks in terms,
 #  CSV quotes them). The cut keeps the line break.
 _MARK = {"JSON": 2, "XML": 8, "CSV": 1, "TSV": 1}
-_HOLD = {"JSON": 1, "XML": 7, "CSV": 1, "TSV": 1}
+_HOLD = {"JSON": 3, "XML": 7, "CSV": 1, "TSV": 1}  # JSON: _JSON_ROW is 4 bytes
 _QUOTED = {"JSON", "CSV"}
 # A JSON row start followed by a variable's name: never inside a value, where `"` can only be the closing quote,
 # always followed by `,` `}` `]` or `:`; rows with no binding (`{}`) need the values skipped (_STARTS). The first
@@ -48,9 +49,8 @@ def _masked(data: bytes, fmt: str) -> bytes:
     return data.replace(b"\\\\", b"__").replace(b'\\"', b"__")
 
 
-def _count(plain: bytes, fmt: str, skip: int) -> int:
-    """Row starts in `plain` (whole quoted values only) from `skip` on."""
-    plain = plain[skip:] if skip else plain
+def _count(plain: bytes, fmt: str) -> int:
+    """Row starts in `plain` (whole quoted values only)."""
     if fmt in _QUOTED and b'"' in plain:
         plain = _STRING.sub(b'""', plain)
     if fmt == "JSON":
@@ -58,13 +58,13 @@ def _count(plain: bytes, fmt: str, skip: int) -> int:
     return plain.count(b"<result>" if fmt == "XML" else b"\n")
 
 
-def _position(plain: bytes, fmt: str, skip: int, nth: int) -> int:
-    """Where the `nth` (1-based) row start of `plain` from `skip` on begins."""
-    for match in _STARTS[fmt].finditer(plain, skip):
+def _position(plain: bytes, fmt: str, offset: int, nth: int) -> int:
+    """Where the `nth` (1-based) row start of `plain` begins, less `offset`."""
+    for match in _STARTS[fmt].finditer(plain):
         if not match.group().startswith(b'"'):
             nth -= 1
             if not nth:
-                return match.start()
+                return match.start() - offset
     raise AssertionError("a counted row start was not found")
 
 
@@ -74,8 +74,8 @@ class Cut(io.RawIOBase):
     def __init__(self, fmt: str, cap: int, out):
         self.fmt, self.cap, self.out = fmt, cap, out
         self.rows, self.truncated = 0, False  # rows: counted once the bytes are read (all of a cut answer's)
-        self.pending = b""  # bytes not yet forwarded: a quoted value still open, the last row, or a write's last bytes
-        self.skip = 0  # 1 when `pending` begins at a row start already counted
+        self.pending = b""  # the last few bytes of a write, where a row start or an escape may be incomplete
+        self.inside = False  # JSON / CSV: whether `pending` begins inside a quoted value
         self.held, self.size, self.bound = ([] if fmt in _BOUND else None), 0, 0  # the unread start (see HELD)
 
     def writable(self) -> bool:
@@ -97,31 +97,37 @@ class Cut(io.RawIOBase):
         return written
 
     def _read(self, data: bytes) -> None:
-        """Forward `data` up to where a row start may still be incomplete; Full at row cap + 1."""
-        region, skip = self.pending + data, self.skip
+        """Forward `data` but its last few bytes (kept for the next write), counting row starts; Full at cap + 1."""
+        region = self.pending + data
+        end = max(len(region) - _HOLD[self.fmt], 0)
+        if self.fmt == "JSON":  # never split an escape: keep back an unpaired backslash
+            run = 0
+            while run < end and region[end - 1 - run] == 0x5C:
+                run += 1
+            end -= run % 2
+        plain = _masked(region, self.fmt)
         if self.fmt == "JSON" and b"{}" not in region:  # no empty row, so every row start has a name after it
-            first = _JSON_FIRST.search(region, skip) if not self.rows else None
-            starts = [match.start() for match in _JSON_ROW.finditer(region, skip)]
-            if first:
+            first = _JSON_FIRST.search(region) if not self.rows else None
+            starts = [match.start() for match in _JSON_ROW.finditer(region) if match.start() < end]
+            if first and first.start() < end:
                 starts.insert(0, first.start())
             found, nth = len(starts), lambda n: starts[n - 1]
-            end, self.skip = (starts[-1], 1) if starts else (0, skip)  # keep the last row: it may go on
         else:
-            plain = _masked(region, self.fmt)
-            end = max(len(region) - _HOLD[self.fmt], 0)
-            if self.fmt in _QUOTED and plain.count(b'"', 0, end) % 2:  # a value opened and not closed yet
-                end = plain.rindex(b'"', 0, end)
-            plain = plain[:end + _MARK[self.fmt] - 1]  # the row starts that begin before `end`
-            found, self.skip = _count(plain, self.fmt, skip), 0
-            nth = functools.partial(_position, plain, self.fmt, skip)
+            opened = b'"' if self.inside else b""  # a value still open: its quote, so it is skipped whole
+            window = opened + plain[:end + _MARK[self.fmt] - 1]  # the row starts that begin before `end`
+            if self.fmt in _QUOTED and window.count(b'"') % 2:  # the last value goes on in the next write
+                window = window[:window.rindex(b'"')]
+            found = _count(window, self.fmt)
+            nth = functools.partial(_position, window, self.fmt, len(opened))
         if self.rows + found > self.cap:
             cut = nth(self.cap - self.rows + 1)
             self.out.write(region[:cut + (region[cut:cut + 1] == b"[" or self.fmt in ("CSV", "TSV"))])
             self.rows, self.truncated, self.pending = self.cap, True, b""
             raise Full
         self.rows += found
-        if end:
-            self.out.write(region[:end])
+        if self.fmt in _QUOTED:
+            self.inside ^= plain.count(b'"', 0, end) % 2 == 1
+        self.out.write(region[:end])
         self.pending = region[end:]
 
     def finish(self) -> None:
