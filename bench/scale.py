@@ -60,15 +60,24 @@ def _stat(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def tree(pid: int) -> list[int]:
-    """`pid` and every process below it."""
-    children: dict[int, list[int]] = {}
+def processes() -> dict[int, tuple[str, list[str]]]:
+    """Every process now: pid -> (name, the fields of /proc/PID/stat after the name)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+                text = (entry / "stat").read_text()
             except OSError:
                 continue
+            found[int(entry.name)] = (text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split())
+    return found
+
+
+def tree(pid: int, now: dict | None = None) -> list[int]:
+    """`pid` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for member, (_, fields) in (now or processes()).items():
+        children.setdefault(int(fields[1]), []).append(member)
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -77,17 +86,29 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def counters(pid: int) -> tuple[float, int]:
+def _ticks(fields: list[str], reaped: bool = True) -> int:
+    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if reaped else (11, 12)))
+
+
+def counters(pid: int, now: dict | None = None) -> tuple[float, int]:
     """(CPU seconds, minor page faults) of the tree of `pid`, its reaped children's included."""
+    now = now or processes()
     ticks = faults = 0
-    for member in tree(pid):
-        try:
-            fields = _stat(member)
-        except OSError:
-            continue
-        faults += int(fields[7]) + int(fields[8])
-        ticks += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for member in tree(pid, now):
+        if member in now:
+            fields = now[member][1]
+            faults += int(fields[7]) + int(fields[8])
+            ticks += _ticks(fields)
     return ticks / os.sysconf("SC_CLK_TCK"), faults
+
+
+def busiest_other(pid: int, before: dict, after: dict) -> tuple[str, float]:
+    """The process outside the tree of `pid` that used the most CPU between two looks: (name, seconds)."""
+    ours = set(tree(pid, before)) | set(tree(pid, after)) | {os.getpid()}
+    used = [(_ticks(after[p][1], False) - _ticks(before[p][1], False), after[p][0]) for p in after
+            if p in before and p not in ours]
+    ticks, name = max(used, default=(0, ""))
+    return name, ticks / os.sysconf("SC_CLK_TCK")
 
 
 def machine_cpu() -> float:
@@ -206,11 +227,15 @@ def run_queries(url: str, pid: int, runs: int, budget: float, limit: float) -> d
     for path in QUERIES:
         query, done, used = path.read_text(), [], 0.0
         while len(done) < runs and (not done or used < budget):
-            (cpu, faults), busy = counters(pid), machine_cpu()
+            before = processes()  # the scans of /proc outside the machine's window
+            busy = machine_cpu()
             answer = ask(url, query, limit)
-            (after_cpu, after_faults), after_busy = counters(pid), machine_cpu()
+            after_busy = machine_cpu()
+            after = processes()
+            (cpu, faults), (after_cpu, after_faults) = counters(pid, before), counters(pid, after)
             # others: what every other process (this client included) took of the 2 cores meanwhile
             answer.update(cpu=after_cpu - cpu, others=max(after_busy - busy - (after_cpu - cpu), 0.0),
+                          busiest_other=busiest_other(pid, before, after),
                           faulted_mb=(after_faults - faults) * os.sysconf("SC_PAGE_SIZE") / 2**20)
             done.append(answer)
             used += answer["seconds"]
@@ -366,10 +391,17 @@ def summary(runs: list[dict]) -> dict:
             "rows": sorted({run["rows"] for run in runs if "rows" in run}),
             "capped": any(run.get("cut") == "row cap" for run in runs),
             "others": percentile([run.get("others", 0.0) for run in runs], 0.5),
+            "busiest": _busiest(runs),
             "late": [(run["seconds"], run["cpu"], run.get("others", 0.0)) for run in runs
                      if run["status"] != 200 or run["seconds"] > TIME_LIMIT],
             "worker_ms": percentile([run["worker_ms"] for run in runs if "worker_ms" in run], 0.5)
             if any("worker_ms" in run for run in runs) else None}
+
+
+def _busiest(runs: list[dict]) -> str:
+    """The process outside the system's tree that most often used the most CPU during its runs, if any did."""
+    names = [run["busiest_other"][0] for run in runs if run.get("busiest_other", ("", 0))[1] >= 0.05]
+    return max(set(names), key=names.count) if names else ""
 
 
 def cell(s: dict) -> str:
@@ -393,7 +425,8 @@ def why(mine: dict, best: dict, best_name: str) -> str:
         parts.append(f"{mine['worker_ms']:,.1f} ms to the query pool's answer (its first part if streamed), "
                      f"{rest:,.1f} ms after it (Oxigraph {best_name[9:]}: {best['p50'] * 1000:,.1f} ms in all)")
     if mine["p50"] is not None and mine["others"] >= max(0.05, 0.25 * mine["p50"]):  # ticks are 10 ms
-        parts.append(f"other processes took {_seconds(mine['others'])} of CPU per run")
+        parts.append(f"other processes took {_seconds(mine['others'])} of CPU per run"
+                     + (f" (most: {mine['busiest']})" if mine["busiest"] else ""))
     if mine["cpu"] >= 0.05:
         parts.append(f"CPU {_seconds(mine['cpu'])} per run (Oxigraph {best_name[9:]}: {_seconds(best['cpu'])})")
     if mine["faulted"] >= 10:
