@@ -9,7 +9,7 @@ from flask import Flask
 from server import config as defaults
 from server import errors
 from server.engine import allocator, remote, zygote
-from server.engine.store import Served, served_from_config
+from server.engine.store import Served, StoreUnreadable, check_readable, served_from_config
 from server.sparql.cache import ResultCache
 
 # One blueprint per concern: a module exposing `bp`. Registering one is adding its name here.
@@ -26,12 +26,22 @@ class State:
         preload = allocator.library(config["ALLOCATOR"])
         self.served = Served(config["BACKEND"], self.backend.probe(30.0)) if self.backend else served_from_config(config)
         self.spec = {**self.served.spec(in_memory=config["IN_MEMORY"]), "preload": preload}
+        built = not self.backend and not self.served.files  # a store written by `kg build`
+        if built and not self.spec["in_memory"]:
+            # Workers read it on disk: every index is read once now, so damage stops the start, not some query later.
+            check_readable(self.served.path, timeout=config["WORKER_START_TIMEOUT"])
         # One in-memory copy of the store per `kg serve`: the zygote, started here (in gunicorn's master, before it
-        # forks). It parses --data files itself; this process waits for those, so a file that does not parse stops here.
+        # forks). It parses --data files or copies the store; this process waits for it, so a file that does not
+        # parse, or a store that cannot be read in full, stops here (the copy is the only read of what is served).
         self.zygote = zygote.Zygote(self.spec) if self.spec["in_memory"] and not self.backend else None
-        if self.zygote is not None and self.served.files:
+        if self.zygote is not None:
             try:
                 self.zygote.loaded(config["WORKER_START_TIMEOUT"])
+            except ValueError as error:
+                self.zygote.close()
+                if built:
+                    raise StoreUnreadable(str(error)) from None
+                raise
             except BaseException:
                 self.zygote.close()
                 raise

@@ -68,8 +68,7 @@ def run(args) -> int:
 
 def _serve(args, scratch: str) -> int:
     from server import create_app
-    from server.config import DEFAULTS
-    from server.engine.store import StoreUnreadable, check_readable
+    from server.engine.store import StoreUnreadable
     from server.errors import ServiceError
 
     config = {}
@@ -93,13 +92,10 @@ def _serve(args, scratch: str) -> int:
     options.update(_front_options(args, Path(scratch) / "front"))
     if args.front == "nginx":
         config["PROXY_HOPS"] = 1
-    if not args.data and not args.backend:
-        try:  # before the app (whose zygote loads the store): a corrupt store would only show as workers crashing
-            check_readable(args.store, timeout=float(DEFAULTS["WORKER_START_TIMEOUT"]))
-        except StoreUnreadable as error:
-            raise UsageError(f"the store at {args.store} cannot be read: {error}") from None
     try:  # with --backend, creating the app reaches the backend (its dataset version): unreachable is a usage error
         app = create_app(config)
+    except StoreUnreadable as error:  # the zygote's copy, or the check of a store read on disk (server/app.py)
+        raise UsageError(f"the store at {args.store} cannot be read: {error}") from None
     except (ServiceError, ValueError, SyntaxError, OSError) as error:
         if args.data and not isinstance(error, ServiceError):  # a --data file that cannot be loaded
             raise UsageError(str(error)) from None

@@ -23,10 +23,10 @@ def tmpdir_env(tmp_path):
     return folder
 
 
-def serve(*args, tmpdir) -> subprocess.CompletedProcess:
+def serve(*args, tmpdir, env=None) -> subprocess.CompletedProcess:
     command = KG + ["serve", "--bind", f"127.0.0.1:{free_port()}", *map(str, args)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "TMPDIR": str(tmpdir)})
+                          env={**os.environ, "TMPDIR": str(tmpdir), **(env or {})})
 
 
 def damaged_copy(store, tmp_path, damage) -> str:
@@ -52,10 +52,12 @@ def scramble_every_index_block(tables):
 
 
 @pytest.mark.reliability
+@pytest.mark.parametrize("in_memory", ["true", "false"])  # read by the zygote's copy / by the check of every index
 @pytest.mark.parametrize("damage", [truncate_one, scramble_every_index_block])
-def test_a_corrupt_store_stops_kg_serve_at_start_with_exit_2_and_the_reason(sample_store, tmp_path, tmpdir_env, damage):
+def test_a_corrupt_store_stops_kg_serve_at_start_with_exit_2_and_the_reason(sample_store, tmp_path, tmpdir_env, damage,
+                                                                           in_memory):
     store = damaged_copy(sample_store, tmp_path, damage)
-    result = serve("--store", store, tmpdir=tmpdir_env)
+    result = serve("--store", store, tmpdir=tmpdir_env, env={"KG_IN_MEMORY": in_memory})
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"kg serve: error: the store at {store} cannot be read: Corruption")

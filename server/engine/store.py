@@ -107,22 +107,34 @@ class StoreUnreadable(Exception):
     """The store cannot be opened or read in full (corrupt, truncated, unreadable files); the message says why."""
 
 
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # where the server package is: the readers' working folder
+
+
+def reader(path: str | Path, *, dump: bool = False) -> list[str]:
+    """The command of a child that reads the store at `path`: every index (check_readable), or (dump) every quad
+    written to its stdout as N-Quads. Children, because RocksDB's threads must stay out of processes that fork."""
+    return [sys.executable, "-m", "server.engine.store", *(["--dump"] if dump else []), str(path)]
+
+
+def failure(returncode: int, stderr: str) -> StoreUnreadable:
+    """Why a reader child failed, in one line."""
+    if returncode < 0:
+        return StoreUnreadable(f"reading it killed the reader ({signal.Signals(-returncode).name})")
+    lines = stderr.strip().splitlines() or [f"the reader exited with status {returncode}"]
+    return StoreUnreadable(" ".join(lines[-1].split()))
+
+
 def check_readable(path: str | Path, *, timeout: float) -> None:
     """Open the store read-only and read every index of it, in a child process (a crash or hang there is ours to report).
 
-    The query workers copy the store into memory anyway, so reading it once costs about what starting one costs.
+    For workers that read the store on disk; in memory, the zygote's copy reads what is served (zygote.load).
     """
-    command = [sys.executable, "-m", "server.engine.store", str(path)]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                                cwd=Path(__file__).resolve().parents[2])  # where the server package is
+        result = subprocess.run(reader(path), capture_output=True, text=True, timeout=timeout, cwd=PACKAGE_ROOT)
     except subprocess.TimeoutExpired:
         raise StoreUnreadable(f"reading it took more than {timeout:g} s") from None
-    if result.returncode < 0:
-        raise StoreUnreadable(f"reading it killed the reader ({signal.Signals(-result.returncode).name})")
     if result.returncode:
-        lines = result.stderr.strip().splitlines() or [f"the reader exited with status {result.returncode}"]
-        raise StoreUnreadable(" ".join(lines[-1].split()))
+        raise failure(result.returncode, result.stderr)
 
 
 def read_fully(path: str | Path) -> int:
@@ -179,9 +191,12 @@ def served_from_config(config) -> Served:
     return open_built(config["STORE"], writable=writable)
 
 
-if __name__ == "__main__":  # the child process of check_readable
+if __name__ == "__main__":  # the child process of check_readable, or (--dump) of the zygote's copy
     try:
-        read_fully(sys.argv[1])
+        if sys.argv[1] == "--dump":
+            ox.Store.read_only(sys.argv[2]).dump(sys.stdout.buffer, format=ox.RdfFormat.N_QUADS)
+        else:
+            read_fully(sys.argv[1])
     except (OSError, RuntimeError, StoreUnreadable) as error:
         print(" ".join(str(error).split()), file=sys.stderr)
         sys.exit(1)

@@ -26,9 +26,11 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import weakref
 
 from server.engine import allocator, sandbox, worker
+from server.engine.store import PACKAGE_ROOT, StoreUnreadable, failure, reader
 from server.sparql import bounds
 
 REQUEST_WAIT = 1.0  # seconds the zygote waits for a connected server process's request (it sends at once)
@@ -168,18 +170,25 @@ def load(spec: dict):
     """The store in memory: the --data files parsed (as a fresh worker does), else the on-disk store copied.
 
     The copy is dumped by a child process: RocksDB starts threads that outlive the store, and this process forks.
+    RocksDB checks every block it reads and every table file it opens, so a store that cannot be read in full
+    stops the load (StoreUnreadable, with RocksDB's reason): what the workers serve is exactly what was read.
     """
     import pyoxigraph as ox
 
     if spec.get("files"):
         return worker.open_store("", in_memory=True, writable=False, files=spec["files"])
     memory = ox.Store()
-    dump = ("import sys, pyoxigraph as ox; "
-            "ox.Store.read_only(sys.argv[1]).dump(sys.stdout.buffer, format=ox.RdfFormat.N_QUADS)")
-    with subprocess.Popen([sys.executable, "-c", dump, spec["path"]], stdout=subprocess.PIPE) as child:
-        memory.load(child.stdout, format=ox.RdfFormat.N_QUADS)
-    if child.returncode:
-        raise RuntimeError(f"dumping {spec['path']} failed (exit status {child.returncode})")
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(reader(spec["path"], dump=True), stdout=subprocess.PIPE, stderr=errors,
+                              cwd=PACKAGE_ROOT) as child:
+            try:
+                memory.load(child.stdout, format=ox.RdfFormat.N_QUADS)
+            except (SyntaxError, ValueError, OSError):
+                if child.wait() == 0:
+                    raise
+        if child.returncode:
+            errors.seek(0)
+            raise failure(child.returncode, errors.read().decode(errors="replace"))
     return memory
 
 
@@ -250,6 +259,9 @@ def main(listener: socket.socket, status: int, parent_pid: int, spec: dict) -> N
     sandbox.confine(network=True, parent_pid=parent_pid, watchdog=False)
     try:
         store = load(spec)
+    except StoreUnreadable as error:  # RocksDB's reason is the message
+        os.write(status, " ".join(str(error).split()).encode())
+        os._exit(1)
     except (SyntaxError, ValueError, OSError, RuntimeError) as error:
         os.write(status, " ".join(f"{type(error).__name__}: {error}".split()).encode())  # the server says it
         os._exit(1)
