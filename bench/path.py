@@ -25,12 +25,11 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import KG, Servers, data, free_port, ready, setup  # noqa: E402
+from run import KG, Servers, data, free_port, load_oxigraph, ready, setup  # noqa: E402
 from scale import role, tree  # noqa: E402
 
 GRANIAN = "granian==2.8.9"
@@ -91,9 +90,7 @@ def start(servers: Servers, scratch: Path, ttl: Path, venv: Path) -> dict[str, s
     urls = {name: f"http://127.0.0.1:{port}/sparql" for name, port in ports.items()}
     urls["oxigraph"] = f"http://127.0.0.1:{ports['oxigraph']}/query"
     ready(urls["oxigraph"])
-    load = urllib.request.Request(f"http://127.0.0.1:{ports['oxigraph']}/store?default", data=ttl.read_bytes(),
-                                  headers={"Content-Type": "text/turtle"}, method="POST")
-    urllib.request.urlopen(load, timeout=600).close()
+    load_oxigraph(ports["oxigraph"], ttl)
     for url in urls.values():
         ready(url)
     return urls

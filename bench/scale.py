@@ -295,7 +295,7 @@ def _worker_times(queries: dict, log: Path) -> None:
 
 
 def oxigraph_memory(data: Path, args, logs: Path, venv: Path) -> dict:
-    from run import free_port
+    from run import free_port, load_oxigraph
     port = free_port()
     started, busy = time.monotonic(), machine_cpu()
     process = start([venv / "bin" / "oxigraph", "serve", "--bind", f"127.0.0.1:{port}", "--timeout-s",
@@ -303,10 +303,7 @@ def oxigraph_memory(data: Path, args, logs: Path, venv: Path) -> dict:
     try:
         url = f"http://127.0.0.1:{port}/query"
         wait_ready(url, process, started)
-        with data.open("rb") as body:
-            load = urllib.request.Request(f"http://127.0.0.1:{port}/store?default", data=body, method="POST", headers={
-                "Content-Type": "text/turtle", "Content-Length": str(data.stat().st_size)})
-            urllib.request.urlopen(load, timeout=3600).close()
+        load_oxigraph(port, data)
         return measure("oxigraph-mem", url, process, wait_ready(url, process, started), args, busy)
     finally:
         stop(process)

@@ -168,3 +168,29 @@ def gone_within(pids, seconds: float) -> list[int]:
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     return left
+
+
+def command_line(pid: int) -> bytes:
+    """The command line of `pid` (empty once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def parent(pid: int) -> int:
+    """The parent process of `pid`."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def served_by(worker: int) -> int:
+    """The server process a query worker answers: its parent, or for a fork of the zygote the process whose pidfd
+    it holds (the one that asked for it)."""
+    if b"zygote.py" not in command_line(parent(worker)):
+        return parent(worker)
+    for fd in Path(f"/proc/{worker}/fd").iterdir():
+        if "pidfd" in os.readlink(fd):
+            for line in Path(f"/proc/{worker}/fdinfo/{fd.name}").read_text().splitlines():
+                if line.startswith("Pid:"):
+                    return int(line.split()[1])
+    raise AssertionError(f"query worker {worker} watches no server process")

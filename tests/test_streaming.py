@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from serverkit import alive, descendants, gone_within, kg_serve, make_app
+from serverkit import alive, descendants, gone_within, kg_serve, make_app, served_by
 
 from server.engine.executor import MARGIN
 from server.engine.rows import Cut, Full
@@ -210,16 +210,6 @@ def the_query_worker(server_pid: int) -> int:
                 return pid
         time.sleep(0.05)
     raise AssertionError("no query worker")
-
-
-def served_by(worker: int) -> int:
-    """The gunicorn worker a query worker answers (the process whose pidfd it holds)."""
-    for fd in Path(f"/proc/{worker}/fd").iterdir():
-        if "pidfd" in os.readlink(fd):
-            for line in Path(f"/proc/{worker}/fdinfo/{fd.name}").read_text().splitlines():
-                if line.startswith("Pid:"):
-                    return int(line.split()[1])
-    raise AssertionError(f"query worker {worker} watches no server process")
 
 
 def peak(pid: int) -> int:

@@ -7,19 +7,21 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
-from serverkit import CROSS_PRODUCT, SAMPLE, cpu_seconds, descendants, gone_within, kg_serve
+from serverkit import (
+    CROSS_PRODUCT,
+    SAMPLE,
+    command_line,
+    cpu_seconds,
+    descendants,
+    gone_within,
+    kg_serve,
+    parent,
+    served_by,
+)
 
 GONE_WITHIN = 2.0  # seconds after its parent's death by which a query worker must be gone
-
-
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
 
 
 def query_workers(server_pid: int) -> list[int]:
@@ -32,23 +34,6 @@ def query_workers(server_pid: int) -> list[int]:
         except OSError:
             continue
     return found
-
-
-def parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-
-def served_by(worker: int) -> int:
-    """The server process a query worker answers: its parent, or for a fork of the zygote the process whose pidfd
-    it holds (the one that asked for it)."""
-    if b"zygote.py" not in command_line(parent(worker)):
-        return parent(worker)
-    for fd in Path(f"/proc/{worker}/fd").iterdir():
-        if "pidfd" in os.readlink(fd):
-            for line in Path(f"/proc/{worker}/fdinfo/{fd.name}").read_text().splitlines():
-                if line.startswith("Pid:"):
-                    return int(line.split()[1])
-    raise AssertionError(f"query worker {worker} watches no server process")
 
 
 def start_runaway(url: str) -> threading.Thread:
