@@ -20,7 +20,7 @@ build: setup
 run: build malloc-deps
 	$(BIN)/kg serve
 
-# The same service with nginx in front answering repeated queries from its cache (server/front.py)
+# The same service with nginx in front answering repeated queries from its cache (server/ops/front.py)
 run-front: build front-deps malloc-deps
 	$(BIN)/kg serve --front nginx
 
