@@ -202,20 +202,14 @@ def _plan(out: Triples, p: URIRef, plan: Plan, base: str, slug: str) -> None:
         out.label(aim, plan.aim)
     for goal in plan.goals:
         g = iris.goal_iri(base, slug, goal.number)
-        out.add(p, PKG.goal, g)
-        out.typed(g, PKG.Goal, _types(PKG.Goal))
-        out.label(g, goal.text)
-        out.add(g, PKG.ordinal, Literal(goal.number))
+        _numbered(out, p, PKG.goal, g, PKG.Goal, goal.text, goal.number)
         out.add(g, PKG.targetYear, Literal(str(goal.target_year), datatype=XSD.gYear))
         if plan.aim is not None:
             out.add(g, PKG.supports, iris.aim_iri(base, slug))
         _mentions(out, g, goal.mentions, base)
     for measure in plan.measures:
-        m = iris.measure_iri(base, slug, measure.number)
-        out.add(p, PKG.measure, m)
-        out.typed(m, PKG.Measure, _types(PKG.Measure))
-        out.label(m, measure.text)
-        out.add(m, PKG.ordinal, Literal(measure.number))
+        _numbered(out, p, PKG.measure, iris.measure_iri(base, slug, measure.number), PKG.Measure, measure.text,
+                  measure.number)
 
 
 def _period(out: Triples, p: URIRef, plan: Plan, base: str) -> None:
@@ -235,10 +229,7 @@ def _period(out: Triples, p: URIRef, plan: Plan, base: str) -> None:
 
 def _task_area(out: Triples, p: URIRef, area: TaskArea, base: str, slug: str) -> None:
     a = iris.task_area_iri(base, slug, area.number)
-    out.add(p, PKG.taskArea, a)
-    out.typed(a, PKG.TaskArea, _types(PKG.TaskArea))
-    out.label(a, area.short_name or area.headline)
-    out.add(a, PKG.ordinal, Literal(area.number))
+    _numbered(out, p, PKG.taskArea, a, PKG.TaskArea, area.short_name or area.headline, area.number)
     if area.short_name:
         out.add(a, PKG.shortName, Literal(area.short_name, lang="zh"))
     out.add(a, PKG.headline, Literal(area.headline, lang="zh"))
@@ -247,12 +238,17 @@ def _task_area(out: Triples, p: URIRef, area: TaskArea, base: str, slug: str) ->
     _mentions(out, a, area.mentions, base)
     for task in area.tasks:
         t = iris.task_iri(base, slug, task.area_number, task.number)
-        out.add(a, PKG.task, t)
-        out.typed(t, PKG.Task, _types(PKG.Task))
-        out.label(t, task.text)
-        out.add(t, PKG.ordinal, Literal(task.number))
+        _numbered(out, a, PKG.task, t, PKG.Task, task.text, task.number)
         out.add(t, PPLAN.isStepOfPlan, p)  # a pplan:Step names its plan
         _mentions(out, t, task.mentions, base)
+
+
+def _numbered(out: Triples, parent: URIRef, link: URIRef, part: URIRef, cls: URIRef, text: str, number: int) -> None:
+    """A numbered part of `parent` (goal, measure, task area, task): linked, typed, labelled, ordered."""
+    out.add(parent, link, part)
+    out.typed(part, cls, _types(cls))
+    out.label(part, text)
+    out.add(part, PKG.ordinal, Literal(number))
 
 
 def _mentions(out: Triples, subject: URIRef, mentions: tuple[Mention, ...], base: str) -> None:
