@@ -124,6 +124,24 @@ def failure(returncode: int, stderr: str) -> StoreUnreadable:
     return StoreUnreadable(" ".join(lines[-1].split()))
 
 
+def copy_in_memory(path: str | Path) -> ox.Store:
+    """The store at `path`, copied into memory through a dump written by a child (reader): RocksDB checks every table
+    file it opens and every block it reads, so a store that cannot be read in full raises StoreUnreadable with its
+    reason, and what is copied is exactly what was read."""
+    memory = ox.Store()
+    with tempfile.TemporaryFile() as errors:
+        with subprocess.Popen(reader(path, dump=True), stdout=subprocess.PIPE, stderr=errors, cwd=PACKAGE_ROOT) as child:
+            try:
+                memory.load(child.stdout, format=ox.RdfFormat.N_QUADS)
+            except (SyntaxError, ValueError, OSError):
+                if child.wait() == 0:
+                    raise
+        if child.returncode:
+            errors.seek(0)
+            raise failure(child.returncode, errors.read().decode(errors="replace"))
+    return memory
+
+
 def check_readable(path: str | Path, *, timeout: float) -> None:
     """Open the store read-only and read every index of it, in a child process (a crash or hang there is ours to report).
 

@@ -25,7 +25,7 @@ import pyoxigraph as ox
 
 from server.engine import sandbox
 from server.engine.rows import Capped, Cut, Full
-from server.engine.store import load_into
+from server.engine.store import copy_in_memory, load_into
 from server.sparql import bounds
 
 # The wire, both ends (server.executor reads with deadlines; the worker may block: it has nothing else to do).
@@ -76,7 +76,8 @@ def open_store(path: str, *, in_memory: bool, writable: bool, files=()) -> ox.St
     """The on-disk store read-only, or in memory (several times faster on scans), or writable.
 
     In memory: the RDF files it was loaded from when there are some (--data: parsing is about 3x faster than a
-    dump and reload, and gives the zygote's order of rows), else a copy of the store on disk.
+    dump and reload, and gives the zygote's order of rows), else a copy of the store on disk (StoreUnreadable when
+    it cannot be read in full).
     """
     if writable:
         return ox.Store(path)
@@ -84,12 +85,7 @@ def open_store(path: str, *, in_memory: bool, writable: bool, files=()) -> ox.St
         memory = ox.Store()
         load_into(memory, files)
         return memory
-    disk = ox.Store.read_only(path)
-    if not in_memory:
-        return disk
-    memory = ox.Store()
-    memory.load(disk.dump(format=ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS)
-    return memory
+    return copy_in_memory(path) if in_memory else ox.Store.read_only(path)
 
 
 def _graphs(iris):

@@ -26,11 +26,10 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import weakref
 
 from server.engine import allocator, sandbox, worker
-from server.engine.store import PACKAGE_ROOT, StoreUnreadable, failure, reader
+from server.engine.store import StoreUnreadable
 from server.sparql import bounds
 
 REQUEST_WAIT = 1.0  # seconds the zygote waits for a connected server process's request (it sends at once)
@@ -167,29 +166,9 @@ def _stop(process: subprocess.Popen, owner: int, status: int) -> None:
 
 
 def load(spec: dict):
-    """The store in memory: the --data files parsed (as a fresh worker does), else the on-disk store copied.
-
-    The copy is dumped by a child process: RocksDB starts threads that outlive the store, and this process forks.
-    RocksDB checks every block it reads and every table file it opens, so a store that cannot be read in full
-    stops the load (StoreUnreadable, with RocksDB's reason): what the workers serve is exactly what was read.
-    """
-    import pyoxigraph as ox
-
-    if spec.get("files"):
-        return worker.open_store("", in_memory=True, writable=False, files=spec["files"])
-    memory = ox.Store()
-    with tempfile.TemporaryFile() as errors:
-        with subprocess.Popen(reader(spec["path"], dump=True), stdout=subprocess.PIPE, stderr=errors,
-                              cwd=PACKAGE_ROOT) as child:
-            try:
-                memory.load(child.stdout, format=ox.RdfFormat.N_QUADS)
-            except (SyntaxError, ValueError, OSError):
-                if child.wait() == 0:
-                    raise
-        if child.returncode:
-            errors.seek(0)
-            raise failure(child.returncode, errors.read().decode(errors="replace"))
-    return memory
+    """The store in memory, as a fresh worker opens it: the --data files parsed, else the on-disk store copied (in a
+    child: RocksDB starts threads that outlive the store, and this process forks; server/engine/store.py)."""
+    return worker.open_store(spec["path"], in_memory=True, writable=False, files=spec.get("files", ()))
 
 
 def _reap(signum, frame) -> None:
