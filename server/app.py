@@ -92,10 +92,7 @@ class State:
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then KG_* environment variables, then `config`; open the store."""
     app = Flask(__name__)
-    app.config.update(defaults.DEFAULTS)
-    app.config.from_prefixed_env("KG")
-    app.config.update(config or {})
-    defaults.normalise(app.config)
+    app.config.update(defaults.read(config))
     app.json.ensure_ascii = False
     errors.register(app)
     app.extensions["kg"] = State(app)

@@ -102,3 +102,15 @@ def normalise(config) -> None:
         value = config.get(key)
         if isinstance(value, str):
             config[key] = value.split()
+
+
+def read(overrides: dict | None = None):
+    """The settings: DEFAULTS, then KG_* environment variables, then `overrides` (for the app and for `kg front`)."""
+    from flask import Config
+
+    config = Config(".")
+    config.update(DEFAULTS)
+    config.from_prefixed_env("KG")
+    config.update(overrides or {})
+    normalise(config)
+    return config

@@ -80,15 +80,10 @@ class _Serving:
     """nginx over one set of replicas of one version at a time."""
 
     def __init__(self, args, directory: Path, upstreams: tuple[str, ...], version: str):
-        from flask import Config
-
-        from server.config import DEFAULTS
+        from server.config import read
 
         # The replicas' own settings (KG_* variables, as `kg serve` reads them) size the front alike.
-        config = Config(str(directory))
-        config.from_mapping(DEFAULTS)
-        config.from_prefixed_env("KG")
-        self.args, self.directory, self.config = args, directory, config
+        self.args, self.directory, self.config = args, directory, read()
         self.upstreams, self.version, self.nginx = upstreams, version, None
 
     def _front(self, upstreams: tuple[str, ...], version: str):
