@@ -240,7 +240,7 @@ def probe(upstream: str, timeout: float = PROBE_TIMEOUT) -> str:
     try:
         version = json.loads(body)["dataset_version"]
     except (ValueError, KeyError, TypeError):
-        raise ValueError("/healthz gave no dataset_version (not kg serve?)") from None
+        version = None
     if not isinstance(version, str) or not version:
         raise ValueError("/healthz gave no dataset_version (not kg serve?)")
     return version
