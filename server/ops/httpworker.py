@@ -9,6 +9,7 @@ grace. Too slow: 408; a body over MAX_CONTENT_LENGTH (declared, or chunked as it
 once. Only then does a thread get the connection, with gunicorn's own parser reading the buffered
 request (never the socket), so threads never wait for a client to send; and a client that takes no bytes
 of its answer for READ_TIMEOUT seconds loses it (a send timeout), so none waits long for a client to read.
+New connections go to the worker holding the fewest (server.ops.balance).
 """
 
 import errno
@@ -26,7 +27,7 @@ from gunicorn.http.parser import RequestParser
 from gunicorn.http.unreader import Unreader
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
-from server.ops import framing
+from server.ops import balance, framing
 
 RECV = 1 << 16
 LINGER = 2.0  # seconds a closing connection is drained, so the client reads our last answer (no RST)
@@ -41,8 +42,9 @@ class Limits(NamedTuple):
 
 
 def configured(limits: Limits) -> type:
-    """The worker class with these limits (gunicorn takes a class as its worker_class)."""
-    return type("BufferedWorker", (BufferedWorker,), {"limits": limits})
+    """The worker class with these limits and one connection table for its forks (gunicorn takes a class as its
+    worker_class, in the master, before it forks the workers)."""
+    return type("BufferedWorker", (BufferedWorker,), {"limits": limits, "table": balance.Table()})
 
 
 def _answer(status: int, title: str, text: str) -> bytes:
@@ -99,10 +101,23 @@ class BufferedWorker(ThreadWorker):
     """gthread, with requests read by the event loop under deadlines and handed to threads complete."""
 
     limits = Limits(max_body=1 << 20, read_timeout=5.0, min_rate=8192.0)
+    table: balance.Table | None = None  # the open connections of every worker of this server
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.watched = set()  # connections the event loop reads (or drains before closing), with deadlines
+        self.slot = None
+        self.pending_since = None  # when this worker first left a pending connection to a less loaded one
+        self.resume_at = 0.0  # until then it does not watch the listeners
+
+    def init_process(self):
+        if self.table is not None:
+            self.slot = self.table.claim(os.getpid())
+        try:
+            super().init_process()  # runs the event loop until the worker stops
+        finally:
+            if self.slot is not None:
+                self.table.release(self.slot)
 
     @classmethod
     def check_config(cls, cfg, log):
@@ -113,6 +128,9 @@ class BufferedWorker(ThreadWorker):
     # -- connections in
 
     def accept(self, listener):
+        if self._leave_to_others():
+            return
+        self.pending_since = None
         try:
             sock, client = listener.accept()
         except OSError as error:
@@ -120,6 +138,7 @@ class BufferedWorker(ThreadWorker):
                 raise
             return
         self.nr_conns += 1
+        self._publish()
         cfg = self.cfg  # gunicorn's own limits on the request line and the header section
         framer = framing.Framer(max_body=self.limits.max_body, max_line=cfg.limit_request_line or 8190,
                                 max_head=cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4)
@@ -127,6 +146,34 @@ class BufferedWorker(ThreadWorker):
         conn = _Conn(self.cfg, sock, client, listener.getsockname(), framer, send_timeout)
         conn.deadline = time.monotonic() + self.limits.read_timeout  # to send a first byte
         self._watch(conn, self._on_readable)
+
+    def _leave_to_others(self) -> bool:
+        """Whether to let a less loaded worker take the pending connection (for GRACE seconds at most)."""
+        least = self.table.least_elsewhere(self.slot) if self.slot is not None else None
+        if least is None or self.nr_conns <= least:
+            return False
+        now = time.monotonic()
+        if self.pending_since is None:
+            self.pending_since = now
+        elif now - self.pending_since >= balance.GRACE:
+            return False
+        self.resume_at = self.pending_since + balance.GRACE
+        self.set_accept_enabled(False)  # the listener stays readable: watching it meanwhile would spin
+        return True
+
+    def set_accept_enabled(self, enabled):
+        if enabled and time.monotonic() < self.resume_at:
+            return
+        super().set_accept_enabled(enabled)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        self._publish()
+        paused = self.resume_at - time.monotonic()
+        super().wait_for_and_dispatch_events(min(timeout, paused) if paused > 0 else timeout)
+
+    def _publish(self) -> None:
+        if self.slot is not None:
+            self.table.publish(self.slot, self.nr_conns)
 
     def on_client_socket_readable(self, conn, client):
         """A kept-alive connection's next request begins: read it here too."""
