@@ -216,6 +216,33 @@ def test_a_post_with_expect_100_continue_gets_the_interim_answer_then_the_result
     assert status(answer) == 200 and answer.endswith(b'"boolean":true}')
 
 
+def test_a_next_request_sent_at_once_is_answered_in_every_shape(served):
+    """Right after an answer the thread that gave it reads the next request itself for a moment: whole, refused,
+    cut in two across that moment, or not sent at all, each ends as it does through the event loop."""
+    first = f"GET {ask_for(1)} HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+        sock.sendall(first)
+        assert status(read_answer(sock)) == 200
+        sock.sendall(f"GET {ask_for(2)} HTTP/1.1\r\nHost: t\r\n\r\n".encode())  # whole, at once
+        assert b'"value":"2"' in read_answer(sock)
+        second = f"GET {ask_for(3)} HTTP/1.1\r\nHost: t\r\n\r\n".encode()
+        sock.sendall(second[:10])  # the start at once, the rest well after the thread has let go
+        time.sleep(0.3)
+        sock.sendall(second[10:])
+        assert b'"value":"3"' in read_answer(sock)
+        sock.sendall(b"POST /sparql HTTP/1.1\r\nHost: t\r\nContent-Type: application/sparql-query\r\n"
+                     b"Content-Length: 2000000\r\n\r\n")  # a refusal at once: 413 before the body, then closed
+        start = time.monotonic()
+        refused = read_answer(sock)
+        assert status(refused) == 413 and time.monotonic() - start < 1
+        assert sock.recv(1 << 16) == b""
+    with socket.create_connection(("127.0.0.1", served), timeout=10) as sock:
+        sock.sendall(first)
+        assert status(read_answer(sock)) == 200
+        sock.shutdown(socket.SHUT_WR)  # no next request: the server closes its side too
+        assert sock.recv(1 << 16) == b""
+
+
 # The framing, without a server.
 
 def framer(max_body: int = 100) -> framing.Framer:
@@ -252,6 +279,19 @@ def test_the_framer_leaves_ambiguous_framing_to_gunicorns_refusal(head):
 
 def test_the_framer_refuses_a_malformed_chunk():
     assert framer().feed(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == framing.BAD_CHUNK
+
+
+@pytest.mark.parametrize("data, refusal", [
+    (b"POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n", framing.TOO_LARGE),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", framing.TOO_LARGE),
+    (b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", framing.BAD_CHUNK),
+    (b"GET / HTTP/1.1\nHost: t\n\n", framing.MALFORMED),
+])
+def test_a_refusal_stands_when_the_framer_is_asked_again(data, refusal):
+    # The thread that reads a next request and the event loop that goes on from it both ask.
+    split = framer()
+    assert split.feed(data) == refusal
+    assert split.feed() == refusal and split.feed(b"more bytes") == refusal
 
 
 @pytest.mark.reliability

@@ -31,6 +31,7 @@ class Framer:
         self._phase = "size"
         self._decoded = 0  # chunked: body bytes so far, without the framing
         self._seen = 0  # bytes already searched for a terminator (so trickled bytes are not rescanned)
+        self._refused = None  # a refusal, once found, stands: asking again gives it again
 
     @property
     def body_received(self) -> int:
@@ -38,8 +39,16 @@ class Framer:
         return 0 if self.head_end is None else len(self.buffer) - self.head_end
 
     def feed(self, data: bytes = b"") -> str:
-        """Add received bytes (or none: look again at what is left after take()); MORE, COMPLETE, or a refusal."""
+        """Add received bytes (or none: look again); MORE, COMPLETE, or a refusal (the same one each time after)."""
         self.buffer += data
+        if self._refused is None:
+            verdict = self._verdict()
+            if verdict in (MALFORMED, TOO_LARGE, BAD_CHUNK):
+                self._refused = verdict
+            return verdict
+        return self._refused
+
+    def _verdict(self) -> str:
         if self.end is not None:
             return COMPLETE
         if self.head_end is None:
