@@ -11,7 +11,9 @@ round, the system order rotated:
 - policykg-granian: the same app (server.create_app) under Granian's WSGI server (HTTP in Rust) instead of gunicorn;
 - floor-gunicorn / floor-granian: peers/http_floor.py, a WSGI app that answers a fixed result with no work, under
   kg serve's gunicorn worker class and under Granian: the cost of the HTTP layer alone;
-- oxigraph: the Oxigraph server, in memory.
+- oxigraph: the Oxigraph server, in memory;
+- baseline (with `--baseline REV`): `kg serve --data FILE` of the code at git revision REV (extracted with `git
+  archive` into the scratch folder, run by the same interpreter), for "this many times the rate of REV" in one run.
 
 Around every burst it reads the CPU time of each system's process tree from /proc, split into the server processes
 and the query workers (the zygote's forks), and wrk's own: CPU microseconds per answered request, the figure that
@@ -73,9 +75,24 @@ def burst(url: str, query: Path, seconds: int) -> tuple[int, int, float]:
     return total - bad, bad, (after.children_user - before.children_user) + (after.children_system - before.children_system)
 
 
-def start(servers: Servers, scratch: Path, ttl: Path, venv: Path) -> dict[str, str]:
-    """Start the five systems; their query URLs."""
-    ports = {name: free_port() for name in SYSTEMS}
+def checkout(scratch: Path, revision: str) -> Path:
+    """The project's files at `revision`, extracted into the scratch folder (idempotent)."""
+    root = HERE.parent  # git archive run in a subfolder would take that subfolder only
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{revision}^{{commit}}"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    target = scratch / f"baseline-{commit[:12]}"
+    if not (target / "kg" / "cli.py").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", commit], cwd=root, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    if not (target / "kg" / "cli.py").is_file() or not (target / "server").is_dir():
+        raise SystemExit(f"{revision}: no kg/cli.py and server/ there; not a revision of this project")
+    return target
+
+
+def start(servers: Servers, scratch: Path, ttl: Path, venv: Path, baseline: str | None) -> dict[str, str]:
+    """Start the systems; their query URLs."""
+    ports = {name: free_port() for name in SYSTEMS + (("baseline",) if baseline else ())}
     quiet = {"KG_ACCESS_LOG": "false", "KG_CACHE": "false"}
     on_path = {"PYTHONPATH": os.pathsep.join((str(granian(scratch)), str(HERE / "peers")))}
     run_granian = [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--workers", "2",
@@ -87,12 +104,18 @@ def start(servers: Servers, scratch: Path, ttl: Path, venv: Path) -> dict[str, s
                                      f"127.0.0.1:{ports['floor-gunicorn']}"])
     servers.start("floor-granian", [*run_granian, str(ports["floor-granian"]), "http_floor:app"], on_path)
     servers.start("oxigraph", [str(venv / "bin" / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}"])
+    if baseline:
+        tree = checkout(scratch, baseline)
+        run_kg = [sys.executable, "-c", "import sys; from kg.cli import main; sys.exit(main(sys.argv[1:]))"]
+        servers.start("baseline", [*run_kg, "serve", "--data", str(ttl), "--bind", f"127.0.0.1:{ports['baseline']}"],
+                      {**quiet, "PYTHONPATH": str(tree)}, cwd=tree)
     urls = {name: f"http://127.0.0.1:{port}/sparql" for name, port in ports.items()}
     urls["oxigraph"] = f"http://127.0.0.1:{ports['oxigraph']}/query"
     ready(urls["oxigraph"])
     load_oxigraph(ports["oxigraph"], ttl)
     for url in urls.values():
         ready(url)
+    servers.check_running()
     return urls
 
 
@@ -100,14 +123,16 @@ def measure(servers: Servers, urls: dict, seconds: int, rounds: int) -> dict:
     """Interleaved bursts; per (system, query): answers, failures, wall seconds, CPU seconds by role and wrk's."""
     pids = {name: process.pid for name, process in servers.running}
     totals: dict = {}
+    systems = list(urls)
     for number in range(rounds):
-        order = SYSTEMS[number % len(SYSTEMS):] + SYSTEMS[:number % len(SYSTEMS)]
+        order = systems[number % len(systems):] + systems[:number % len(systems)]
         for query in LIGHT:
             for name in order:
                 before, started = cpu_by_role(pids[name]), time.perf_counter()
                 ok, bad, driver = burst(urls[name], HERE / "queries" / f"{query}.rq", seconds)
                 wall, after = time.perf_counter() - started, cpu_by_role(pids[name])
-                entry = totals.setdefault((name, query), {"ok": 0, "bad": 0, "wall": 0.0, "cpu": {}})
+                entry = totals.setdefault((name, query), {"ok": 0, "bad": 0, "wall": 0.0, "cpu": {}, "bursts": []})
+                entry["bursts"].append(ok / wall)
                 entry["ok"] += ok
                 entry["bad"] += bad
                 entry["wall"] += wall
@@ -120,26 +145,35 @@ def measure(servers: Servers, urls: dict, seconds: int, rounds: int) -> dict:
 def report(totals: dict, command: str) -> str:
     """bench/PATH.md."""
     rate = {key: entry["ok"] / entry["wall"] for key, entry in totals.items()}
+    systems = tuple(dict.fromkeys(name for name, _ in totals))
+    against = ["Oxigraph"] + (["baseline"] if "baseline" in systems else [])
     lines = ["# Where a light query's time goes", "",
              f"Measured {time.strftime('%Y-%m-%d')} on this machine (2 cores, shared), all systems in one run, "
              "interleaved; result cache off.", "", "```sh", command, "```", "",
              "## Requests per second", "",
-             "| query | " + " | ".join(SYSTEMS) + " | policykg ÷ Oxigraph | policykg-granian ÷ policykg |",
-             "|---|" + "---:|" * (len(SYSTEMS) + 2)]
+             "| query | " + " | ".join(systems) + "".join(f" | policykg ÷ {name}" for name in against)
+             + " | policykg-granian ÷ policykg |", "|---|" + "---:|" * (len(systems) + len(against) + 1)]
     for query in LIGHT:
-        cells = " | ".join(f"{rate[(name, query)]:,.0f}" for name in SYSTEMS)
+        cells = " | ".join(f"{rate[(name, query)]:,.0f}" for name in systems)
         mine = rate[("policykg", query)]
-        lines.append(f"| {query} | {cells} | {mine / rate[('oxigraph', query)]:.2f} | "
-                     f"{rate[('policykg-granian', query)] / mine:.2f} |")
+        ratios = "".join(f" | {mine / rate[(name.lower(), query)]:.2f}" for name in against)
+        lines.append(f"| {query} | {cells}{ratios} | {rate[('policykg-granian', query)] / mine:.2f} |")
     lines += ["", "## CPU microseconds per answered request", "",
               "Server processes (HTTP, app), query workers (the zygote's forks), and the load driver (wrk).", "",
               "| query | system | server | query workers | wrk | total |", "|---|---|---:|---:|---:|---:|"]
     for query in LIGHT:
-        for name in SYSTEMS:
+        for name in systems:
             entry = totals[(name, query)]
             per = {kind: value * 1e6 / max(entry["ok"], 1) for kind, value in entry["cpu"].items()}
             lines.append(f"| {query} | {name} | {per.get('server', 0):,.0f} | {per.get('query worker', 0):,.0f} | "
                          f"{per.get('wrk', 0):,.0f} | {sum(per.values()):,.0f} |")
+    lines += ["", "## Each burst", "",
+              "Requests per second of each burst, in the order run: a system whose connections all land in one of its "
+              "processes shows as a burst at about half the rate of the others.", "",
+              "| query | " + " | ".join(systems) + " |", "|---|" + "---|" * len(systems)]
+    for query in LIGHT:
+        cells = " | ".join(" / ".join(f"{r:,.0f}" for r in totals[(name, query)]["bursts"]) for name in systems)
+        lines.append(f"| {query} | {cells} |")
     failures = [f"{name} {query}: {entry['bad']}" for (name, query), entry in totals.items() if entry["bad"]]
     lines += ["", "Failed requests: " + (", ".join(failures) if failures else "none") + "."]
     return "\n".join(lines) + "\n"
@@ -152,17 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/kg-bench"))
     parser.add_argument("--out", type=Path, default=HERE / "PATH.md")
+    parser.add_argument("--baseline", metavar="REV", help="also serve the code at git revision REV, in the same run")
     args = parser.parse_args(argv)
     logs = args.scratch / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     venv, ttl = setup(args.scratch), data(args.scratch, args.triples)
     servers = Servers(logs)
     try:
-        urls = start(servers, args.scratch, ttl, venv)
+        urls = start(servers, args.scratch, ttl, venv, args.baseline)
         totals = measure(servers, urls, args.seconds, args.rounds)
     finally:
         servers.stop()
     command = f"python bench/path.py --triples {args.triples} --seconds {args.seconds} --rounds {args.rounds}"
+    command += f" --baseline {args.baseline}" if args.baseline else ""
     args.out.write_text(report(totals, command), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 1 if any(entry["bad"] for entry in totals.values()) else 0

@@ -40,10 +40,19 @@ LIGHT = ("q3", "q4", "q7")  # DESCRIBE, CONSTRUCT, ASK: milliseconds of engine w
 SLOW = "rdflib-ep"  # measured in a phase of its own (see main)
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port free now and not handed out before in this run (the kernel may offer a just-closed one
+    again: two servers given one port and the second fails to bind while the first answers for both)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def setup(scratch: Path) -> Path:
@@ -95,11 +104,18 @@ class Servers:
     def __init__(self, logs: Path):
         self.logs, self.running = logs, []
 
-    def start(self, name: str, command: list[str], env: dict | None = None) -> None:
+    def start(self, name: str, command: list[str], env: dict | None = None, cwd: Path = ROOT) -> None:
         log = open(self.logs / f"{name}.log", "wb")
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})}, start_new_session=True, cwd=ROOT)
+                                   env={**os.environ, **(env or {})}, start_new_session=True, cwd=cwd)
         self.running.append((name, process))
+
+    def check_running(self) -> None:
+        """Stop the run if a server has exited (an answer on its port would then come from something else)."""
+        gone = [f"{name} (exit {process.returncode}, see {self.logs / (name + '.log')})"
+                for name, process in self.running if process.poll() is not None]
+        if gone:
+            raise RuntimeError("exited before the measurement: " + ", ".join(gone))
 
     def wait_idle(self, name: str, limit: float = 120.0) -> None:
         """Until the named server's processes use no CPU for half a second (at most `limit` s)."""
@@ -244,6 +260,7 @@ def main(argv=None) -> int:
         load_oxigraph(ports["oxigraph"], ttl)
         for url in urls.values():
             ready(url)
+        servers.check_running()
         # The mix on every system but rdflib-endpoint; then the heavy queries again, longer, on the three
         # systems their target compares (see report); then rdflib-endpoint in a phase of its own, one query at a
         # time once it is idle: it answers one request at a time and goes on computing the heavy ones for seconds
