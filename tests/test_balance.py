@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,17 +34,24 @@ def holder(port: int, client_port: int, workers: list[int]) -> int:
     raise AssertionError(f"no worker holds {wanted}")
 
 
-def gunicorn_workers(server: subprocess.Popen) -> list[int]:
-    return [pid for pid in descendants(server.pid) if Path(f"/proc/{pid}/stat").read_text().split()[3] == str(server.pid)
-            and b"zygote.py" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+def gunicorn_workers(server: subprocess.Popen, count: int) -> list[int]:
+    """The server's `count` gunicorn workers, once each waits in its event loop (so each takes part in accepting)."""
+    deadline = time.monotonic() + 60
+    while True:
+        workers = [pid for pid in descendants(server.pid)
+                   if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(server.pid)
+                   and b"zygote.py" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        if len(workers) == count and all("epoll" in Path(f"/proc/{pid}/wchan").read_text() for pid in workers):
+            return workers
+        assert time.monotonic() < deadline, f"{count} gunicorn workers not all waiting in their event loop: {workers}"
+        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("clients", [4, 8])
 def test_keep_alive_connections_are_spread_evenly_over_the_workers(clients):
     with gunicorn(SAMPLE, workers=2) as (url, server):
         port = int(url.rsplit(":", 1)[1])
-        workers = gunicorn_workers(server)
-        assert len(workers) == 2, workers
+        workers = gunicorn_workers(server, 2)
         connections = []
         try:
             for _ in range(clients):  # one after another, each answered before the next connects
