@@ -19,6 +19,7 @@ import weakref
 from pathlib import Path
 
 from kg.publish.step import dataset_version
+from server.process import alive
 
 PREFIX = ".serving-"  # snapshot folders beside the store: .serving-<pid>-<random>-<store name>
 VOLATILE = ("LOCK", "LOG")  # RocksDB's lock and info logs: not content
@@ -39,21 +40,11 @@ def content_version(store: Path) -> str:
     return sha.hexdigest()[:32]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_stale(parent: Path, name: str) -> None:
     """Snapshots left by servers that were killed (their pid is gone)."""
     for folder in parent.glob(f"{PREFIX}*-{name}"):
         pid = folder.name[len(PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 

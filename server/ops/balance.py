@@ -10,7 +10,8 @@ worker be stuck, the connection is not left waiting longer).
 
 import ctypes
 import multiprocessing
-import os
+
+from server.process import alive
 
 SLOTS = 64  # workers of one server, at most (a slot is freed when its worker exits, or found free if it died)
 GRACE = 0.05  # seconds a busier worker leaves a pending connection to a less loaded one
@@ -29,7 +30,7 @@ class Table:
         cells = self.cells
         with self.lock:
             for slot in range(SLOTS):
-                if cells[2 * slot] == 0 or not _alive(cells[2 * slot]):
+                if cells[2 * slot] == 0 or not alive(cells[2 * slot]):
                     cells[2 * slot], cells[2 * slot + 1] = pid, 0
                     return slot
         raise RuntimeError(f"more than {SLOTS} gunicorn workers share one connection table")
@@ -48,16 +49,6 @@ class Table:
             if other == slot or pid == 0:
                 continue
             count = cells[2 * other + 1]
-            if (least is None or count < least) and _alive(pid):
+            if (least is None or count < least) and alive(pid):
                 least = count
         return least
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
