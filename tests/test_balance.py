@@ -89,3 +89,14 @@ def test_the_table_claims_a_free_or_dead_slot_and_ignores_dead_workers():
     finally:
         sibling.kill()
         sibling.wait()
+
+
+def test_without_shared_semaphores_the_workers_run_unbalanced_and_the_log_says_so(monkeypatch, caplog):
+    def no_semaphores():
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(balance.multiprocessing, "Lock", no_semaphores)
+    assert balance.table() is None
+    assert "not spread over the workers: [Errno 38] Function not implemented" in caplog.text
+    monkeypatch.undo()
+    assert isinstance(balance.table(), balance.Table)

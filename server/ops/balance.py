@@ -9,12 +9,23 @@ worker be stuck, the connection is not left waiting longer).
 """
 
 import ctypes
+import logging
 import multiprocessing
 
 from server.process import alive
 
 SLOTS = 64  # workers of one server, at most (a slot is freed when its worker exits, or found free if it died)
 GRACE = 0.05  # seconds a busier worker leaves a pending connection to a less loaded one
+
+
+def table() -> "Table | None":
+    """A table for one server's workers; None where the system has no shared semaphores (no /dev/shm): the workers
+    then take connections as the kernel offers them, and the log says so once."""
+    try:
+        return Table()
+    except OSError as error:
+        logging.getLogger("server.balance").warning("new connections are not spread over the workers: %s", error)
+        return None
 
 
 class Table:

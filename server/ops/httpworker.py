@@ -48,7 +48,7 @@ class Limits(NamedTuple):
 def configured(limits: Limits) -> type:
     """The worker class with these limits and one connection table for its forks (gunicorn takes a class as its
     worker_class, in the master, before it forks the workers)."""
-    return type("BufferedWorker", (BufferedWorker,), {"limits": limits, "table": balance.Table()})
+    return type("BufferedWorker", (BufferedWorker,), {"limits": limits, "table": balance.table()})
 
 
 def _answer(status: int, title: str, text: str) -> bytes:
