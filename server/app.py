@@ -37,13 +37,10 @@ class State:
         if self.zygote is not None:
             try:
                 self.zygote.loaded(config["WORKER_START_TIMEOUT"])
-            except ValueError as error:
+            except BaseException as error:
                 self.zygote.close()
-                if built:
+                if built and isinstance(error, ValueError):
                     raise StoreUnreadable(str(error)) from None
-                raise
-            except BaseException:
-                self.zygote.close()
                 raise
         self.cache = ResultCache(config["CACHE_BYTES"]) if config["CACHE"] else None
         self.generation = 0  # bumped by each update: part of the dataset version, so ETags change

@@ -187,10 +187,8 @@ class _Gunicorn(_gunicorn_base()):
             version = front.agreed_version((local, *replicas), known={local: self.application.extensions["kg"].version})
         except front.Disagreement as error:
             raise UsageError(str(error).replace(local, "this kg serve")) from None
-        conf = front.install(front.Front(
-            listen=bind, upstreams=(local, *replicas), directory=directory, version=version,
-            cache=cache, cache_bytes=int(config["CACHE_BYTES"]), max_body=int(config["MAX_CONTENT_LENGTH"]),
-            read_timeout=float(config["QUERY_TIMEOUT"]) + 30, access_log=bool(config["ACCESS_LOG"])))
+        conf = front.install(front.configured(config, listen=bind, upstreams=(local, *replicas), directory=directory,
+                                              version=version, cache=cache))
         self.nginx = front.start(conf)
         threading.Thread(target=self._watch_front, args=(server,), name="nginx-watch", daemon=True).start()
         server.log.info("nginx in front at %s (cache %s), gunicorn at %s%s", bind, "on" if cache else "off", local,

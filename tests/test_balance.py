@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from serverkit import SAMPLE, descendants, gunicorn
+from serverkit import SAMPLE, command_line, descendants, gunicorn, parent
 from test_slow_clients import ASK, read_answer, status
 
 from server.ops import balance
@@ -39,8 +39,7 @@ def gunicorn_workers(server: subprocess.Popen, count: int) -> list[int]:
     deadline = time.monotonic() + 60
     while True:
         workers = [pid for pid in descendants(server.pid)
-                   if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(server.pid)
-                   and b"zygote.py" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+                   if parent(pid) == server.pid and b"zygote.py" not in command_line(pid)]
         if len(workers) == count and all("epoll" in Path(f"/proc/{pid}/wchan").read_text() for pid in workers):
             return workers
         assert time.monotonic() < deadline, f"{count} gunicorn workers not all waiting in their event loop: {workers}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from serverkit import alive, descendants, gone_within, kg_serve, make_app, served_by
+from serverkit import alive, command_line, descendants, gone_within, kg_serve, make_app, parent, served_by
 
 from server.engine.executor import MARGIN
 from server.engine.rows import Cut, Full
@@ -194,20 +194,15 @@ def test_the_cut_keeps_exactly_n_rows_whatever_the_values_and_wherever_the_write
 
 # -- a real server: memory, stalls, clients that go away
 
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
 def the_query_worker(server_pid: int) -> int:
     """The one query worker (ONE_WORKER): a child of the zygote."""
     for _ in range(100):
         for pid in descendants(server_pid):
-            stat = Path(f"/proc/{pid}/stat").read_text() if alive(pid) else ""
-            if stat and b"zygote.py" in command_line(int(stat.rsplit(")", 1)[1].split()[1])):
-                return pid
+            try:
+                if b"zygote.py" in command_line(parent(pid)):
+                    return pid
+            except OSError:  # gone meanwhile
+                continue
         time.sleep(0.05)
     raise AssertionError("no query worker")
 

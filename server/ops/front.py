@@ -61,6 +61,16 @@ class Front:
     workers: int = 2
 
 
+def configured(config, **place) -> Front:
+    """A Front sized by the service's settings (server.config: cache, body limit, query time limit, access log);
+    `place` gives listen, upstreams, directory and version, and may set any other field (cache, workers)."""
+    settings = {"cache": bool(config["CACHE"]), "cache_bytes": int(config["CACHE_BYTES"]),
+                "max_body": int(config["MAX_CONTENT_LENGTH"]),
+                "read_timeout": float(config["QUERY_TIMEOUT"]) + 30,  # past the app's own limit: the app answers it
+                "access_log": bool(config["ACCESS_LOG"])}
+    return Front(**{**settings, **place})
+
+
 def _user_line() -> str:
     """nginx run as root drops its workers to an unprivileged user; run as anyone else it stays that user."""
     if os.geteuid() != 0:

@@ -89,11 +89,8 @@ class _Serving:
     def _front(self, upstreams: tuple[str, ...], version: str):
         from server.ops import front
 
-        config = self.config
-        return front.Front(listen=self.args.listen, upstreams=upstreams, directory=self.directory, version=version,
-                           cache=bool(config["CACHE"]), cache_bytes=int(config["CACHE_BYTES"]),
-                           max_body=int(config["MAX_CONTENT_LENGTH"]), read_timeout=float(config["QUERY_TIMEOUT"]) + 30,
-                           access_log=bool(config["ACCESS_LOG"]), workers=self.args.workers)
+        return front.configured(self.config, listen=self.args.listen, upstreams=upstreams, directory=self.directory,
+                                version=version, workers=self.args.workers)
 
     def _described(self) -> str:
         return f"dataset version {self.version} from {', '.join(self.upstreams)}"

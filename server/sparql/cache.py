@@ -3,6 +3,8 @@
 import threading
 from collections import OrderedDict
 
+ENTRY_BYTES = 200  # what an entry costs besides its body (key, meta), roughly
+
 
 class ResultCache:
     """Least-recently-used map from a request key to (meta, body chunks), at most `max_bytes` of bodies."""
@@ -28,13 +30,14 @@ class ResultCache:
     def fits(self, body_bytes: int) -> bool:
         """Whether an answer of `body_bytes` may be kept: at most a quarter of the budget (a streamed answer is
         kept while it arrives only as long as it fits)."""
-        return body_bytes + 200 <= self.max_bytes // 4
+        return body_bytes + ENTRY_BYTES <= self.max_bytes // 4
 
     def put(self, key: str, meta: dict, chunks: list[bytes]) -> None:
         """Store an answer unless it alone is over a quarter of the budget; evict the oldest to fit."""
-        size = sum(len(c) for c in chunks) + 200
-        if not self.fits(size - 200):
+        body = sum(len(c) for c in chunks)
+        if not self.fits(body):
             return
+        size = body + ENTRY_BYTES
         with self.lock:
             if key in self.entries:
                 return
