@@ -3,14 +3,17 @@
 
   .venv/bin/python bench/path.py [--seconds 4] [--rounds 3] [--triples 1e5]
 
-Serves gen_data.py's graph (10^5 triples) on 127.0.0.1, result cache off, from five systems, and sends each of the
-light queries q3 (DESCRIBE), q4 (CONSTRUCT) and q7 (ASK) with wrk (4 connections, form POST), interleaved round by
-round, the system order rotated:
+Serves gen_data.py's graph (10^5 triples) on 127.0.0.1, result cache off, from seven systems (eight with
+--baseline), and sends each of the light queries q3 (DESCRIBE), q4 (CONSTRUCT) and q7 (ASK) with wrk (4 connections,
+form POST), interleaved round by round, the system order rotated:
 
 - policykg: `kg serve --data FILE` (gunicorn with the buffering worker, Flask, a query worker forked by the zygote);
 - policykg-granian: the same app (server.create_app) under Granian's WSGI server (HTTP in Rust) instead of gunicorn;
 - floor-gunicorn / floor-granian: peers/http_floor.py, a WSGI app that answers a fixed result with no work, under
   kg serve's gunicorn worker class and under Granian: the cost of the HTTP layer alone;
+- relay-gunicorn / relay-granian: peers/http_floor.py's relay, which hands the query to policykg's confined query
+  worker and relays its answer with no app around it (no Flask, checks, negotiation, ETag or log), under the same
+  two servers: the most any app can answer while the query runs where it cannot run away;
 - oxigraph: the Oxigraph server, in memory;
 - baseline (with `--baseline REV`): `kg serve --data FILE` of the code at git revision REV (extracted with `git
   archive` into the scratch folder, run by the same interpreter), for "this many times the rate of REV" in one run.
@@ -36,7 +39,8 @@ from scale import role, tree  # noqa: E402
 
 GRANIAN = "granian==2.8.9"
 LIGHT = ("q3_describe_task", "q4_construct_plan_neighbourhood", "q7_ask")
-SYSTEMS = ("policykg", "policykg-granian", "floor-gunicorn", "floor-granian", "oxigraph")
+SYSTEMS = ("policykg", "policykg-granian", "floor-gunicorn", "floor-granian", "relay-gunicorn", "relay-granian",
+           "oxigraph")
 CLOCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -103,6 +107,10 @@ def start(servers: Servers, scratch: Path, ttl: Path, venv: Path, baseline: str 
     servers.start("floor-gunicorn", [sys.executable, str(HERE / "peers" / "http_floor.py"), "--bind",
                                      f"127.0.0.1:{ports['floor-gunicorn']}"])
     servers.start("floor-granian", [*run_granian, str(ports["floor-granian"]), "http_floor:app"], on_path)
+    servers.start("relay-gunicorn", [sys.executable, str(HERE / "peers" / "http_floor.py"), "--app", "relay", "--bind",
+                                     f"127.0.0.1:{ports['relay-gunicorn']}"], {**quiet, "KG_BENCH_DATA": str(ttl)})
+    servers.start("relay-granian", [*run_granian, str(ports["relay-granian"]), "http_floor:relay"],
+                  {**quiet, **on_path, "KG_BENCH_DATA": str(ttl)})
     servers.start("oxigraph", [str(venv / "bin" / "oxigraph"), "serve", "--bind", f"127.0.0.1:{ports['oxigraph']}"])
     if baseline:
         tree = checkout(scratch, baseline)
