@@ -20,11 +20,13 @@ form POST), interleaved round by round, the system order rotated:
 
 Around every burst it reads the CPU time of each system's process tree from /proc, split into the server processes
 and the query workers (the zygote's forks), and wrk's own: CPU microseconds per answered request, the figure that
-decides the rate on two shared cores. Writes bench/PATH.md. Granian is installed (pip --target) into the scratch
+decides the rate on two shared cores. Then bench/app_cost.py, in a child, splits the server process's share without
+HTTP: policykg's app, the relay and an empty Flask view called directly. Writes bench/PATH.md. Granian is installed (pip --target) into the scratch
 folder, never into the project's venv.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -150,7 +152,14 @@ def measure(servers: Servers, urls: dict, seconds: int, rounds: int) -> dict:
     return totals
 
 
-def report(totals: dict, command: str) -> str:
+def app_cost(ttl: Path) -> dict:
+    """bench/app_cost.py's figures: {query: {system: CPU µs per call}}, measured in a child of its own."""
+    out = subprocess.run([sys.executable, str(HERE / "app_cost.py"), "--data", str(ttl)], check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def report(totals: dict, costs: dict, command: str) -> str:
     """bench/PATH.md."""
     rate = {key: entry["ok"] / entry["wall"] for key, entry in totals.items()}
     systems = tuple(dict.fromkeys(name for name, _ in totals))
@@ -182,6 +191,14 @@ def report(totals: dict, command: str) -> str:
     for query in LIGHT:
         cells = " | ".join(" / ".join(f"{r:,.0f}" for r in totals[(name, query)]["bursts"]) for name in systems)
         lines.append(f"| {query} | {cells} |")
+    names = list(next(iter(costs.values())))
+    lines += ["", "## The server process's share, without HTTP", "",
+              "CPU microseconds per request in one process, each WSGI app called directly (bench/app_cost.py): "
+              "policykg's app, the relay (the same query worker, no app around it) and a Flask view with a fixed answer.",
+              "", "| query | " + " | ".join(names) + " | app − relay |", "|---|" + "---:|" * (len(names) + 1)]
+    for query in LIGHT:
+        cells = " | ".join(f"{costs[query][name]:,}" for name in names)
+        lines.append(f"| {query} | {cells} | {costs[query]['policykg app'] - costs[query]['relay']:,} |")
     failures = [f"{name} {query}: {entry['bad']}" for (name, query), entry in totals.items() if entry["bad"]]
     lines += ["", "Failed requests: " + (", ".join(failures) if failures else "none") + "."]
     return "\n".join(lines) + "\n"
@@ -205,9 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         totals = measure(servers, urls, args.seconds, args.rounds)
     finally:
         servers.stop()
+    costs = app_cost(ttl)
     command = f"python bench/path.py --triples {args.triples} --seconds {args.seconds} --rounds {args.rounds}"
     command += f" --baseline {args.baseline}" if args.baseline else ""
-    args.out.write_text(report(totals, command), encoding="utf-8")
+    args.out.write_text(report(totals, costs, command), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 1 if any(entry["bad"] for entry in totals.values()) else 0
 
