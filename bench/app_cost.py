@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE / "peers"))
     import http_floor
 
-    systems = {"policykg app": http_floor._policykg(), "relay": http_floor.relay, "empty Flask view": empty_flask()}
+    systems = {"policykg app": http_floor.policykg_app(), "relay": http_floor.relay, "empty Flask view": empty_flask()}
     costs = {}
     try:
         for query in LIGHT:

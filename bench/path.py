@@ -21,8 +21,8 @@ form POST), interleaved round by round, the system order rotated:
 Around every burst it reads the CPU time of each system's process tree from /proc, split into the server processes
 and the query workers (the zygote's forks), and wrk's own: CPU microseconds per answered request, the figure that
 decides the rate on two shared cores. Then bench/app_cost.py, in a child, splits the server process's share without
-HTTP: policykg's app, the relay and an empty Flask view called directly. Writes bench/PATH.md. Granian is installed (pip --target) into the scratch
-folder, never into the project's venv.
+HTTP: policykg's app, the relay and an empty Flask view called directly. Writes bench/PATH.md. Granian is installed
+(pip --target) into the scratch folder, never into the project's venv.
 """
 
 import argparse

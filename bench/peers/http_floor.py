@@ -31,7 +31,7 @@ def app(environ, start_response):
     return [ANSWER]
 
 
-def _policykg():
+def policykg_app():
     """policykg's app for this process, made on first use (after the WSGI server forks)."""
     with _lock:
         if os.getpid() not in _served:
@@ -44,7 +44,7 @@ def _policykg():
 
 def relay(environ, start_response):
     """The form's query, run by a query worker (JSON results, N-Triples graphs); its answer as the worker sent it."""
-    served = _policykg()
+    served = policykg_app()
     text = parse_qs(environ["wsgi.input"].read().decode())["query"][0]
     request = ("query", text, None, None, "JSON", "N_TRIPLES", 10_000, "http://127.0.0.1/sparql")
     answer = served.extensions["kg"].pool(served).run(request, 10.0)
