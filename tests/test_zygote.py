@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
-from serverkit import CROSS_PRODUCT, ROOT, SAMPLE, alive, gone_within, make_app
+from serverkit import CROSS_PRODUCT, ROOT, SAMPLE, alive, gone_within, make_app, parent
 
 from server.engine import admission, executor
 from server.errors import QueryTimeout
@@ -44,10 +44,6 @@ def app_of(request):
     yield make
     for app in apps:
         app.extensions["kg"].close()
-
-
-def parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 def ready_workers(pool: admission.Pool) -> list[executor.Executor]:
